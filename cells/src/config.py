@@ -1,0 +1,181 @@
+"""One typed configuration for the whole pipeline: seeds, paths, sizes, hyperparameters.
+
+Every stage reads its knobs from `Config`; `save_yaml` writes the values actually
+used to PROJECT_ROOT/config_colab.yaml and `load_yaml` reads them back with their
+real types (PyYAML alone would read `2e-5` as a string).
+
+    from config import Config
+    cfg = Config.for_mode("smoke", project_root="/tmp/demo")
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Optional
+
+RUN_MODES = ("quickstart", "smoke", "full")
+
+
+@dataclass
+class Config:
+    project_root: str = ""
+    run_mode: str = "full"  # quickstart | smoke | full
+    seed: int = 42
+    force: bool = False  # re-run steps whose complete artifacts already exist
+    data_path: str = ""  # explicit CSV/zip; empty = data/raw, then the demo catalogue
+
+    # --- data loading and splitting -------------------------------------------------
+    max_rows: Optional[int] = None  # cap rows read (None = all 1.4M)
+    quickstart_sample: int = 10_000
+    test_size: float = 0.10
+    val_size: float = 0.10
+    # 248 Amazon categories include some with a handful of rows: stratification needs
+    # enough rows per class, so classes below this are handled by rare_class_strategy.
+    min_rows_per_class: int = 10
+    rare_class_strategy: str = "drop"  # drop | other (merge into "Other")
+
+    # --- cleaning (src/preprocess.py) -------------------------------------------------
+    remove_numbers: bool = True
+    apply_lemmatization: bool = False
+    remove_stopwords: bool = True
+    lowercase: bool = True
+    strip_html: bool = True
+
+    # --- TF-IDF (src/feature_engineering.py) ---------------------------------------
+    tfidf_max_features: int = 200_000
+    tfidf_ngram_max: int = 2
+    tfidf_min_df: int = 2
+    tfidf_sublinear_tf: bool = True
+
+    # --- baselines (src/baselines.py) --------------------------------------------------
+    # GridSearchCV and RandomForest cannot take 1.4M rows in 12 GB / an hour: they run
+    # on a stratified subsample of this size; LogReg/NB are then refit on all of train.
+    gridsearch_sample: int = 100_000
+    gridsearch_C: tuple = (1.0, 4.0, 16.0)
+    rf_sample: int = 100_000
+    rf_n_estimators: int = 200
+    lstm_sample: int = 300_000
+    lstm_vocab: int = 50_000
+    lstm_max_len: int = 40
+    lstm_epochs: int = 5
+    lstm_batch_size: int = 256
+
+    # --- transformer (src/feature_engineering.py, src/finetune.py) -----------------
+    model_name: str = "bert-base-uncased"
+    fallback_model_name: str = "distilbert-base-uncased"
+    max_length: int = 128
+    embed_max_rows: int = 50_000  # 1.4M x 768 float32 = 4.3 GB: cap it
+    embed_batch_size: int = 64
+    embed_max_seconds: float = 1800.0  # estimated time above this -> fallback model
+    finetune_train_rows: int = 200_000  # subsample of train for fine-tuning
+    finetune_eval_rows: int = 20_000
+    num_train_epochs: float = 3.0  # raise for better accuracy if you have the time
+    per_device_train_batch_size: int = 16  # raise to 32/64 on GPUs with more memory
+    per_device_eval_batch_size: int = 64
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06
+    early_stopping_patience: int = 2
+    eval_steps: int = 0  # 0 = evaluate once per epoch
+    precheck_steps: int = 5
+
+    # --- Optuna (src/tuning.py) ---------------------------------------------------------
+    tune_bert: bool = False  # False: tune the TF-IDF baseline; True: tune BERT
+    n_trials: int = 12
+    tune_sample: int = 50_000
+
+    # --- evaluation / interpretability ----------------------------------------------
+    n_hard_examples: int = 20
+    n_confused_classes: int = 30
+    n_roc_classes: int = 10
+
+    def __post_init__(self) -> None:
+        if self.run_mode not in RUN_MODES:
+            raise ValueError(f"run_mode must be one of {RUN_MODES}, got {self.run_mode!r}")
+        if self.rare_class_strategy not in ("drop", "other"):
+            raise ValueError("rare_class_strategy must be 'drop' or 'other'")
+        if not 0 < self.test_size < 1 or not 0 < self.val_size < 1:
+            raise ValueError("test_size and val_size must be fractions between 0 and 1")
+        if self.min_rows_per_class < 2:
+            raise ValueError("min_rows_per_class must be at least 2 to stratify")
+        self.gridsearch_C = tuple(float(c) for c in self.gridsearch_C)
+
+    @classmethod
+    def for_mode(cls, run_mode: str, **overrides: Any) -> "Config":
+        """Defaults for a run mode; `smoke` shrinks every size so CI runs all 12 steps."""
+        base: dict[str, Any] = {"run_mode": run_mode}
+        if run_mode == "smoke":
+            base.update(
+                max_rows=None, min_rows_per_class=4, gridsearch_sample=2_000,
+                gridsearch_C=(1.0, 10.0), rf_sample=2_000, rf_n_estimators=30,
+                lstm_sample=2_000, lstm_vocab=5_000, lstm_epochs=2, lstm_batch_size=64,
+                model_name="tiny-bert", fallback_model_name="tiny-bert", max_length=48,
+                embed_max_rows=400, embed_batch_size=32, finetune_train_rows=600,
+                finetune_eval_rows=200, num_train_epochs=1.0, per_device_train_batch_size=16,
+                learning_rate=1e-3, n_trials=2, tune_sample=1_000, precheck_steps=2,
+                n_confused_classes=10, n_roc_classes=4, tfidf_max_features=20_000,
+            )
+        base.update(overrides)
+        return cls(**base)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["gridsearch_C"] = list(self.gridsearch_C)
+        return out
+
+    def save_yaml(self, path: str, extra: Optional[dict] = None) -> None:
+        import yaml
+        from project import atomic_write_text
+
+        doc = {"config": self.to_dict()}
+        if extra:
+            doc.update(extra)
+        atomic_write_text(path, yaml.safe_dump(doc, sort_keys=False))
+
+    @classmethod
+    def load_yaml(cls, path: str) -> "Config":
+        import yaml
+
+        with open(path, encoding="utf-8") as fh:
+            raw = (yaml.safe_load(fh) or {}).get("config", {})
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "Config":
+        """Coerce each value to its field's type (YAML and env vars give strings)."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        kwargs = {k: _coerce(known[k].type, v) for k, v in raw.items()}
+        return cls(**kwargs)
+
+
+def _coerce(type_name: Any, value: Any) -> Any:
+    t = str(type_name)
+    if value is None:
+        return None
+    if t == "bool":
+        if isinstance(value, str):
+            return value.strip().lower() in ("1", "true", "yes", "on")
+        return bool(value)
+    if t in ("int", "Optional[int]"):
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+            return None
+        return int(float(value))
+    if t == "float":
+        return float(value)
+    if t == "tuple":
+        return tuple(float(v) for v in value)
+    return value
+
+
+def env_overrides(prefix: str = "PC_") -> dict[str, Any]:
+    """Config values from environment variables such as PC_N_TRIALS=4 (strings, coerced later)."""
+    names = {f.name for f in fields(Config)}
+    out: dict[str, Any] = {}
+    for key, value in os.environ.items():
+        if key.startswith(prefix) and key[len(prefix):].lower() in names:
+            out[key[len(prefix):].lower()] = value
+    return out
