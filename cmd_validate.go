@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
+	"github.com/prodcat/colab-notebook-action/internal/validate"
+)
+
+func init() {
+	register(command{
+		name:  "validate",
+		usage: "[--cells cells] [--python PY]  check cells parse, compile and have the required structure",
+		run:   runValidate,
+	})
+}
+
+// runValidate exits 0 when the cells are valid, 1 when there are problems,
+// 2 on bad flags or when the checker itself cannot run.
+func runValidate(args []string) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
+	python := fs.String("python", validate.DefaultPython(), "Python used for the syntax check")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "validate: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	rep, err := validate.Run(context.Background(), validate.Options{CellsDir: *cells, Python: *python})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "validate:", err)
+		return 2
+	}
+	if len(rep.Problems) > 0 {
+		reportProblems(rep.Problems)
+		fmt.Fprintf(os.Stderr, "validate: %d problem(s) in %s\n", len(rep.Problems), *cells)
+		return 1
+	}
+	fmt.Printf("validate OK: %d cells (%d code), %d modules in %s\n", rep.Cells, rep.CodeCells, rep.Modules, *cells)
+	return 0
+}
+
+// reportProblems prints file:line: message on stderr and, inside GitHub
+// Actions, an ::error annotation so the problem shows on the PR diff.
+func reportProblems(probs []cellsrc.Problem) {
+	gh := os.Getenv("GITHUB_ACTIONS") == "true"
+	for _, p := range probs {
+		fmt.Fprintln(os.Stderr, p.String())
+		if !gh {
+			continue
+		}
+		fields := map[string]string{}
+		if p.File != "" {
+			fields["file"] = p.File
+		}
+		if p.Line > 0 {
+			fields["line"] = strconv.Itoa(p.Line)
+		}
+		githubactions.WithFieldsMap(fields).Errorf("%s", p.Message)
+	}
+}

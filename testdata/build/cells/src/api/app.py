@@ -1,0 +1,2 @@
+"""App with no trailing newline — ünïcode."""
+APP = "ok"
