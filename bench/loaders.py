@@ -1,0 +1,116 @@
+"""The benchmark datasets, each as a DataFrame in the pipeline's data contract.
+
+Columns: `product_title`, `product_description` ("" when the source has none), `category`.
+The shared datasets live in `<repo>/../shared/datasets` (that is where CI mounts them);
+`BENCH_DATASETS` overrides the folder. Every loader applies the same cleaning rules the
+benchmark brief fixes, so a model's number is comparable across runs and machines:
+
+- asaniczka_random10k: uniform 10k sample of the user's Amazon schema, category_id joined
+  to amazon_categories.csv (long-tailed, 241 classes).
+- asaniczka_per_category20: 20 rows for each of the 248 Amazon categories.
+- flipkart_20k: level-1 category of product_category_tree; single-level "trees" are the
+  product name itself (junk labels) and are dropped; repeated titles are dropped so a
+  size/colour variant can't sit in both train and test.
+- flipkart_999 (optional): the only real title + description rows; same label rule.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def datasets_root() -> Path:
+    return Path(os.environ.get("BENCH_DATASETS") or (REPO.parent / "shared" / "datasets")).resolve()
+
+
+def _amazon(products: str) -> Callable[[Path], pd.DataFrame]:
+    def load(folder: Path) -> pd.DataFrame:
+        prod = pd.read_csv(folder / products, dtype={"asin": str})
+        cats = pd.read_csv(folder / "amazon_categories.csv")
+        df = prod.merge(cats, left_on="category_id", right_on="id", how="inner")
+        return pd.DataFrame({
+            "product_title": df["title"].fillna("").astype(str),
+            "product_description": "",
+            "category": df["category_name"].astype(str),
+        })
+    return load
+
+
+def _level1(tree: str) -> tuple[str, int]:
+    """(top-level category, depth) of a Flipkart tree such as '["A >> B >> C"]'."""
+    try:
+        path = json.loads(tree)[0]
+    except (ValueError, TypeError, IndexError):
+        return "", 0
+    parts = [p.strip() for p in str(path).split(">>")]
+    return parts[0], len(parts)
+
+
+def _flipkart(folder: Path, header: bool) -> pd.DataFrame:
+    csv = folder / "flipkart_com-ecommerce_sample.csv"
+    if header:
+        raw = pd.read_csv(csv).dropna(how="all")  # the 999-row copy pads with empty lines
+    else:
+        raw = pd.read_csv(csv, header=None, names=["uniq_id", "product_name", "product_category_tree"])
+    level = raw["product_category_tree"].map(_level1)
+    df = pd.DataFrame({
+        "product_title": raw["product_name"].fillna("").astype(str).str.strip(),
+        "product_description": (raw["description"].fillna("").astype(str) if "description" in raw
+                                else ""),
+        "category": [c for c, _ in level],
+        "_depth": [d for _, d in level],
+    })
+    df = df[(df["_depth"] >= 2) & (df["category"] != "") & (df["product_title"] != "")]
+    df = df.drop_duplicates(subset="product_title", keep="first")
+    return df.drop(columns="_depth")
+
+
+@dataclass(frozen=True)
+class BenchDataset:
+    name: str
+    folder: str
+    load_fn: Callable[[Path], pd.DataFrame]
+    has_description: bool
+    optional: bool = False  # too small to rank models; reported, but excluded from the goal
+
+    def path(self) -> Path:
+        return datasets_root() / self.folder
+
+    def available(self) -> bool:
+        return self.path().is_dir()
+
+    def load(self) -> pd.DataFrame:
+        df = self.load_fn(self.path()).reset_index(drop=True)
+        df["product_description"] = df["product_description"].fillna("").astype(str)
+        return df
+
+
+DATASETS: dict[str, BenchDataset] = {d.name: d for d in (
+    BenchDataset("asaniczka_random10k", "asaniczka_amazon2023_random10k",
+                 _amazon("amazon_products_sample.csv"), has_description=False),
+    BenchDataset("asaniczka_per_category20", "asaniczka_amazon2023_per_category20",
+                 _amazon("amazon_products.csv"), has_description=False),
+    BenchDataset("flipkart_20k", "flipkart_20k_title_category",
+                 lambda p: _flipkart(p, header=False), has_description=False),
+    BenchDataset("flipkart_999", "flipkart_999_full_columns",
+                 lambda p: _flipkart(p, header=True), has_description=True, optional=True),
+)}
+
+
+def asaniczka_csv_for_pipeline(tmp_dir: Path) -> Path:
+    """The random-10k sample as ONE CSV in the user's schema plus category_name, for the
+    Quick Start and `go run . run --data` (they read the user's files, not our DataFrame)."""
+    folder = DATASETS["asaniczka_random10k"].path()
+    prod = pd.read_csv(folder / "amazon_products_sample.csv", dtype={"asin": str})
+    cats = pd.read_csv(folder / "amazon_categories.csv")
+    out = Path(tmp_dir) / "amazon_products_sample.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    prod.merge(cats.rename(columns={"id": "category_id"}), on="category_id", how="left").to_csv(out, index=False)
+    return out

@@ -1,0 +1,150 @@
+"""Benchmark results as data: sections of rows, the machine they ran on, and their Markdown.
+
+A section is a dict {"title", "status", "note", "columns", "rows", "figures"}; bench/run.py
+fills them, this module turns the whole result into bench.json and bench.md, and
+bench/render_readme.py re-renders the same Markdown into README.md from bench.json alone
+(so the README can't disagree with the measured numbers).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+SECTION_ORDER = ("quality", "quality_gap", "quickstart", "scale", "train_throughput",
+                 "latency", "api", "go_tool")
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU model, usable cores and RAM as /proc and cgroups report them."""
+    cpuinfo = _read("/proc/cpuinfo")
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    mem = re.search(r"^MemTotal:\s*(\d+)\s*kB", _read("/proc/meminfo"), re.M)
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count() or 0
+    info: dict[str, Any] = {
+        "cpu_model": model.group(1).strip() if model else platform.processor() or "unknown",
+        "cpu_cores": usable,
+        "ram_gib": round(int(mem.group(1)) / 1024 ** 2, 1) if mem else None,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+    # A container may see the host's /proc but be capped by its cgroup: report the cap too.
+    cpu_max = _read("/sys/fs/cgroup/cpu.max").split()
+    if len(cpu_max) == 2 and cpu_max[0] != "max":
+        info["cgroup_cpus"] = round(int(cpu_max[0]) / int(cpu_max[1]), 2)
+    mem_max = _read("/sys/fs/cgroup/memory.max").strip()
+    if mem_max.isdigit():
+        info["cgroup_ram_gib"] = round(int(mem_max) / 1024 ** 3, 1)
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        info["gpu"] = None
+    return info
+
+
+def machine_line(m: dict[str, Any]) -> str:
+    parts = [f"{m.get('cpu_model', '?')}", f"{m.get('cpu_cores', '?')} cores", f"{m.get('ram_gib', '?')} GiB RAM"]
+    if m.get("cgroup_cpus"):
+        parts.append(f"cgroup limit {m['cgroup_cpus']} CPUs")
+    parts.append(f"GPU: {m['gpu']}" if m.get("gpu") else "no GPU")
+    return ", ".join(parts)
+
+
+def now_utc() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def section(title: str, columns: list[str], rows: list[dict] | None = None, *, status: str = "ok",
+            note: str = "", figures: dict | None = None) -> dict:
+    return {"title": title, "status": status, "note": note, "columns": list(columns),
+            "rows": list(rows or []), "figures": dict(figures or {})}
+
+
+def fmt(v: Any) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        if v != v:  # NaN
+            return "–"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if abs(v) >= 100:
+            return f"{v:.0f}"
+        if abs(v) >= 10:
+            return f"{v:.1f}"
+        return f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(columns: list[str], rows: Iterable[dict]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(fmt(r.get(c)) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def to_markdown(result: dict, heading_level: int = 3) -> str:
+    """The whole benchmark as Markdown: machine line, then one table per section."""
+    h = "#" * heading_level
+    m = result.get("machine", {})
+    out = [f"Measured {result.get('date', '?')} on {machine_line(m)} "
+           f"(`{result.get('command', 'bench/run.py')}`{', quick subset' if result.get('quick') else ''}).", ""]
+    sections = result.get("sections", {})
+    for key in [k for k in SECTION_ORDER if k in sections] + [k for k in sections if k not in SECTION_ORDER]:
+        s = sections[key]
+        out.append(f"{h} {s['title']}")
+        out.append("")
+        if s["status"] != "ok":
+            out.append(f"*{s['status']}*: {s.get('note', '')}")
+            out.append("")
+            if not s["rows"]:
+                continue
+        elif s.get("note"):
+            out.append(s["note"])
+            out.append("")
+        if s["rows"]:
+            out.append(markdown_table(s["columns"], s["rows"]))
+            out.append("")
+        if s.get("figures"):
+            out.append("; ".join(f"{k}: **{fmt(v)}**" for k, v in s["figures"].items()))
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def to_text(result: dict) -> str:
+    """Plain aligned tables for the terminal."""
+    out = [f"{result.get('date')} | {machine_line(result.get('machine', {}))}"]
+    for key, s in result.get("sections", {}).items():
+        out.append("")
+        out.append(f"== {s['title']} [{s['status']}] {s.get('note', '')}".rstrip())
+        if not s["rows"]:
+            continue
+        cols = s["columns"]
+        cells = [[fmt(r.get(c)) for c in cols] for r in s["rows"]]
+        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+        out.append("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+        for row in cells:
+            out.append("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+        if s.get("figures"):
+            out.append("   " + "; ".join(f"{k}: {fmt(v)}" for k, v in s["figures"].items()))
+    return "\n".join(out)
