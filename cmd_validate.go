@@ -10,13 +10,14 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
+	"github.com/prodcat/colab-notebook-action/internal/schema"
 	"github.com/prodcat/colab-notebook-action/internal/validate"
 )
 
 func init() {
 	register(command{
 		name:  "validate",
-		usage: "[--cells cells] [--python PY]  check cells parse, compile and have the required structure",
+		usage: "[--cells cells] [--python PY] | --notebook FILE.ipynb  check cells (or one notebook's schema)",
 		run:   runValidate,
 	})
 }
@@ -27,12 +28,16 @@ func runValidate(args []string) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
 	python := fs.String("python", validate.DefaultPython(), "Python used for the syntax check")
+	nbFile := fs.String("notebook", "", "check only this .ipynb against the nbformat 4.5 schema and unique cell ids")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "validate: unexpected arguments %q\n", fs.Args())
 		return 2
+	}
+	if *nbFile != "" {
+		return validateNotebookFile(*nbFile)
 	}
 	rep, err := validate.Run(context.Background(), validate.Options{CellsDir: *cells, Python: *python})
 	if err != nil {
@@ -45,6 +50,30 @@ func runValidate(args []string) int {
 		return 1
 	}
 	fmt.Printf("validate OK: %d cells (%d code), %d modules in %s\n", rep.Cells, rep.CodeCells, rep.Modules, *cells)
+	return 0
+}
+
+// validateNotebookFile checks an existing .ipynb (e.g. one saved by Colab).
+func validateNotebookFile(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "validate:", err)
+		return 2
+	}
+	issues, err := schema.Check(data)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "validate:", err)
+		return 2
+	}
+	if len(issues) > 0 {
+		probs := make([]cellsrc.Problem, len(issues))
+		for i, is := range issues {
+			probs[i] = cellsrc.Problem{File: path, Message: is.String()}
+		}
+		reportProblems(probs)
+		return 1
+	}
+	fmt.Printf("validate OK: %s is a valid nbformat 4.5 notebook\n", path)
 	return 0
 }
 

@@ -234,6 +234,9 @@ func describe(e gojsonschema.ResultError, kind string) string {
 		}
 		return fmt.Sprintf("%s: unexpected key %q", field, prop)
 	case "invalid_type":
+		if field == "source" || strings.HasSuffix(field, ".text") {
+			return fmt.Sprintf("%s must be a string or a list of strings, not %v", name, d["given"])
+		}
 		return fmt.Sprintf("%s must be %s, not %v", name, plainTypes(d["expected"]), d["given"])
 	case "number_gte":
 		return fmt.Sprintf("%s must be >= %v", name, d["min"])
@@ -243,8 +246,11 @@ func describe(e gojsonschema.ResultError, kind string) string {
 		return fmt.Sprintf("%s must be > %v", name, d["min"])
 	case "number_lt":
 		return fmt.Sprintf("%s must be < %v", name, d["max"])
-	case "does_not_match_pattern":
+	case "pattern":
 		if field == "id" {
+			if e.Value() == "" {
+				return "" // already reported as empty
+			}
 			return fmt.Sprintf("id %v may only use letters, digits, \"-\" and \"_\"", jsonText(e.Value()))
 		}
 		return fmt.Sprintf("%s does not match the pattern %v", name, d["pattern"])
@@ -261,6 +267,10 @@ func describe(e gojsonschema.ResultError, kind string) string {
 	case "enum":
 		if field == "cell_type" {
 			return fmt.Sprintf("cell_type %v does not match the cell's keys", jsonText(e.Value()))
+		}
+		if strings.HasSuffix(field, "output_type") {
+			// outputs are a oneOf too: the enum of the best branch is misleading.
+			return fmt.Sprintf("%s %v is not one of execute_result, display_data, stream, error", name, jsonText(e.Value()))
 		}
 		return fmt.Sprintf("%s must be one of %v", name, d["allowed"])
 	case "array_min_items":
