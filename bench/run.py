@@ -1,0 +1,120 @@
+"""One benchmark command: model quality and pipeline speed, side by side, as a table.
+
+    .venv/bin/python bench/run.py                      # everything (~40 min on 2 CPU cores)
+    .venv/bin/python bench/run.py --quick              # fast subset (< 2 min): proves the command works
+    .venv/bin/python bench/run.py --only quality,api   # some sections
+    .venv/bin/python bench/render_readme.py            # README block from bench/out/bench.json
+
+Sections (--only takes these names): quality (every model on every dataset in
+../shared/datasets beside a TF-IDF+LinearSVC reference, and the gap to it), quickstart
+(Quick Start wall time), scale (Steps 2-5 on 10k/100k/1M generated rows, via
+bench/scale_steps.py), train_throughput (notebook training settings vs Hugging Face
+defaults), latency (predict() p50/p99), api (/predict requests/s under wrk vs a constant
+endpoint), go_tool (notebook build + validate time).
+
+Writes bench/out/bench.json (all numbers), bench/out/bench.md (the same as Markdown) and
+prints the tables. Numbers are measurements of this machine at this moment, not
+assertions: nothing here fails because something is slow. The exit status is 1 only when
+a section raised an error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO / "cells" / "src"))
+# Keras must use torch (no TensorFlow here or in CI); no run may reach for the Hub.
+os.environ.setdefault("KERAS_BACKEND", "torch")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import report  # noqa: E402
+
+SECTIONS = ("quality", "quickstart", "scale", "train_throughput", "latency", "api", "go_tool")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, dict]]:
+    """(key, section) pairs; a section that raises is recorded as an error, the rest still run."""
+    t0 = time.perf_counter()
+    try:
+        if name == "quality":
+            import quality
+
+            secs = quality.run(quick, out_dir, use_cache=not args.no_cache,
+                               datasets=args.datasets, models_only=args.models, log=log)
+            result = list(zip(("quality", "quality_gap"), secs))
+        elif name == "api":
+            import api_load
+
+            result = [("api", api_load.run(quick, out_dir, log=log))]
+        else:
+            import speed
+
+            result = [(name, getattr(speed, name)(quick, out_dir, log=log))]
+    except Exception as e:
+        log(traceback.format_exc())
+        result = [(name, report.section(name, [], status="error", note=f"{type(e).__name__}: {e}"[:500]))]
+    for _, sec in result:
+        sec["seconds"] = round(time.perf_counter() - t0, 1)
+    log(f"[bench] {name}: {', '.join(s['status'] for _, s in result)} in {time.perf_counter() - t0:.0f} s")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    ap.add_argument("--quick", action="store_true", help="fast subset (< 2 min) that CI runs")
+    ap.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    ap.add_argument("--out", default=str(HERE / "out"), help="output folder (default bench/out)")
+    ap.add_argument("--datasets", help="quality: comma-separated dataset names (default all)")
+    ap.add_argument("--models", help="quality: comma-separated model keys (default all)")
+    ap.add_argument("--no-cache", action="store_true", help="quality: retrain even cached models")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep sections of an earlier bench.json that this run doesn't redo")
+    args = ap.parse_args(argv)
+    args.datasets = args.datasets.split(",") if args.datasets else None
+    args.models = args.models.split(",") if args.models else None
+
+    only = [s.strip() for s in args.only.split(",")] if args.only else list(SECTIONS)
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        ap.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    json_path = out_dir / "bench.json"
+    result = {"date": report.now_utc(), "quick": args.quick, "machine": report.machine_info(),
+              "command": " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
+              "load_avg_start": list(os.getloadavg()), "sections": {}}
+    if args.merge and json_path.is_file():
+        result["sections"] = json.loads(json_path.read_text(encoding="utf-8")).get("sections", {})
+    t0 = time.perf_counter()
+    for name in only:
+        for key, sec in run_section(name, args.quick, out_dir, args):
+            result["sections"][key] = sec
+    result["load_avg_end"] = list(os.getloadavg())
+    result["total_seconds"] = round(time.perf_counter() - t0, 1)
+
+    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    (out_dir / "bench.md").write_text(report.to_markdown(result), encoding="utf-8")
+    print(report.to_text(result))
+    log(f"[bench] wrote {json_path} and {out_dir / 'bench.md'} in {result['total_seconds']:.0f} s")
+    return 1 if any(s["status"] == "error" for s in result["sections"].values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
