@@ -99,12 +99,12 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	rep.Problems = append(rep.Problems, syn...)
 
-	srcProbs := checkSrcCells(cells, srcDir, mods)
-	rep.Problems = append(rep.Problems, srcProbs...)
-
-	// Structure and schema checks on a partly parsed notebook would report
-	// sections "missing" that are merely in a file that failed to parse.
+	// Structure, src= and schema checks on a partly parsed notebook would
+	// report sections or src= cells "missing" that are merely in a file
+	// that failed to parse.
 	if parsedOK && len(cells) > 0 {
+		srcProbs := checkSrcCells(cells, srcDir, mods)
+		rep.Problems = append(rep.Problems, srcProbs...)
 		rep.Problems = append(rep.Problems, checkStructure(opts.CellsDir, cells)...)
 		if len(srcProbs) == 0 {
 			sp, err := checkSchema(opts.CellsDir, files)

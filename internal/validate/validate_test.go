@@ -1,0 +1,261 @@
+package validate
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
+)
+
+// venvPython is the interpreter CI installs; the syntax check needs a real
+// Python, so a missing one fails loudly unless NO_PYTHON=1 says it's expected.
+func venvPython(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("NO_PYTHON") == "1" {
+		t.Skip("NO_PYTHON=1: skipping checks that need Python")
+	}
+	p, err := filepath.Abs(filepath.Join("..", "..", ".venv", "bin", "python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(p, "-c", "import IPython").CombinedOutput(); err != nil {
+		t.Fatalf("%s cannot import IPython (%v: %s): create the venv (python -m venv .venv && .venv/bin/pip install -r requirements-ci.txt) or set NO_PYTHON=1", p, err, out)
+	}
+	return p
+}
+
+const good = "../../testdata/validate/cells"
+
+// copyCells copies the valid fixture so a case can break one thing in it.
+func copyCells(t *testing.T) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "cells")
+	err := filepath.WalkDir(good, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(good, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func edit(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
+}
+
+func lineOf(t *testing.T, path, text string) int {
+	t.Helper()
+	b, _ := os.ReadFile(path)
+	for i, ln := range strings.Split(string(b), "\n") {
+		if strings.Contains(ln, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%q not in %s", text, path)
+	return 0
+}
+
+func TestValidFixture(t *testing.T) {
+	py := venvPython(t)
+	rep, err := Run(context.Background(), Options{CellsDir: good, Python: py})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) > 0 {
+		t.Fatalf("valid fixture has problems:\n%s", cellsrc.Problems(rep.Problems))
+	}
+	if rep.Cells != 40 || rep.CodeCells != 21 || rep.Modules != 1 {
+		t.Errorf("counts = %+v", rep)
+	}
+}
+
+func TestProblems(t *testing.T) {
+	py := venvPython(t)
+	for _, tc := range []struct {
+		name string
+		// break edits the copied cells dir and returns the expected problem
+		// (file relative to the cells dir, or "" for the dir itself).
+		breakIt func(t *testing.T, dir string) (file string, line int, msg string)
+	}{
+		{"cell syntax error", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "step_5 = 5", "step_5 = (5 +")
+			return "05_steps.py", lineOf(t, f, "step_5 = (5"), "SyntaxError"
+		}},
+		{"syntax error inside %%capture", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "04_dataset.py")
+			edit(t, f, "print(os.getcwd())", "print(os.getcwd()")
+			return "04_dataset.py", lineOf(t, f, "print(os.getcwd()"), "SyntaxError"
+		}},
+		{"indentation error after magics", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "04_dataset.py")
+			edit(t, f, "%cd /content\n", "%cd /content\n    y = 1\n")
+			return "04_dataset.py", lineOf(t, f, "    y = 1"), "IndentationError"
+		}},
+		{"module syntax error", func(t *testing.T, dir string) (string, int, string) {
+			os.WriteFile(filepath.Join(dir, "src", "helper.py"), []byte("\"\"\"Doc.\"\"\"\ndef f(:\n    pass\n"), 0o644)
+			return "src/helper.py", 2, "SyntaxError"
+		}},
+		{"missing step", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "05_steps.py"), "## Step 5 — Section 5", "## Section five")
+			return "", 0, "missing markdown heading \"## Step 5 — ...\""
+		}},
+		{"steps out of order", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "## Step 7 — Section 7", "## Step X — tmp")
+			edit(t, f, "## Step 8 — Section 8", "## Step 7 — Section 7")
+			edit(t, f, "## Step X — tmp", "## Step 8 — Section 8")
+			return "05_steps.py", lineOf(t, f, "## Step 8 —"), "\"Step 8\" comes after \"Step 6\""
+		}},
+		{"step colon and hyphen spellings", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "## Step 2 — Section 2", "## Step 2: Section 2")
+			edit(t, f, "## Step 4 — Section 4", "## Step 4 - Section 4")
+			edit(t, f, "## Step 6 — Section 6", "## Step6 Section 6")
+			return "", 0, "missing markdown heading \"## Step 6 — ...\""
+		}},
+		{"step without code", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "# %%\nstep_9 = 9\n", "")
+			return "05_steps.py", lineOf(t, f, "## Step 9 —"), "has no code cell before the next section"
+		}},
+		{"no final section", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, filepath.Join(dir, "06_delivery.py"), "## Final delivery", "## Wrap up")
+			return "05_steps.py", lineOf(t, f, "## Step 12 —"), "no final delivery section after Step 12"
+		}},
+		{"no quick start", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "00_intro.py"), "## Quick Start", "## Quick look")
+			return "", 0, "no \"Quick Start\" markdown heading"
+		}},
+		{"quick start too late", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "00_intro.py"), "## Quick Start", "## Overview")
+			f := filepath.Join(dir, "06_delivery.py")
+			edit(t, f, "## Final delivery", "## Final delivery\n#\n# ### Quick Start again")
+			return "06_delivery.py", lineOf(t, f, "Quick Start again"), "must be within the first 10 cells"
+		}},
+		{"two parameters cells", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "06_delivery.py")
+			edit(t, f, "# %%\nprint(\"done\")", "# %% tags=[\"parameters\"]\nprint(\"done\")")
+			return "06_delivery.py", lineOf(t, f, "tags=[\"parameters\"]"), "second cell tagged \"parameters\""
+		}},
+		{"no parameters cell", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "01_parameters.py"), "\"parameters\", ", "")
+			return "", 0, "no cell tagged \"parameters\""
+		}},
+		{"no drive mount", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "02_setup_drive.py"), "force_remount=True", "force_remount=False")
+			return "", 0, "no code cell with both drive.mount"
+		}},
+		{"no install heading", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "03_install.py"), "## Install dependencies", "## Dependencies")
+			return "", 0, "heading containing \"Install\""
+		}},
+		{"no option B", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "04_dataset.py"), "## Option B — Kaggle", "## Kaggle")
+			return "", 0, "heading containing \"Option B\""
+		}},
+		{"intro is code", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "00_intro.py")
+			b, _ := os.ReadFile(f)
+			os.WriteFile(f, append([]byte("# %%\nx = 1\n\n"), b...), 0o644)
+			return "00_intro.py", 1, "must open with an intro markdown cell"
+		}},
+		{"module without src cell", func(t *testing.T, dir string) (string, int, string) {
+			os.MkdirAll(filepath.Join(dir, "src", "api"), 0o755)
+			os.WriteFile(filepath.Join(dir, "src", "api", "app.py"), []byte("APP = 1\n"), 0o644)
+			return "src/api/app.py", 0, "module has no src=\"api/app.py\" cell"
+		}},
+		{"src cell to missing module", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "06_delivery.py")
+			edit(t, f, "# %%\nprint", "# %% src=\"gone.py\"\n\n# %%\nprint")
+			return "06_delivery.py", lineOf(t, f, "gone.py"), "src=\"gone.py\": "
+		}},
+		{"module written twice", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "06_delivery.py")
+			edit(t, f, "# %%\nprint", "# %% src=\"helper.py\"\n\n# %%\nprint")
+			return "06_delivery.py", lineOf(t, f, "helper.py"), "is already written by"
+		}},
+		{"unknown section order", func(t *testing.T, dir string) (string, int, string) {
+			os.WriteFile(filepath.Join(dir, "extra_step.py"), []byte("# %%\nx = 1\n"), 0o644)
+			return "extra_step.py", 0, "unknown section order"
+		}},
+		{"parse error hides structure noise", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "# %% src=\"helper.py\"", "# %% src=helper.py")
+			return "05_steps.py", lineOf(t, f, "src=helper.py"), "not valid JSON"
+		}},
+		{"built notebook fails schema (id collision)", func(t *testing.T, dir string) (string, int, string) {
+			long := strings.Repeat("n", 70)
+			os.WriteFile(filepath.Join(dir, "07_"+long+"a.py"), []byte("# %%\na = 1\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "08_"+long+"b.py"), []byte("# %%\nb = 1\n"), 0o644)
+			return "08_" + long + "b.py", 1, "duplicate id"
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := copyCells(t)
+			file, line, msg := tc.breakIt(t, dir)
+			want := cellsrc.Problem{File: dir, Line: line}
+			if file != "" {
+				want.File = filepath.Join(dir, filepath.FromSlash(file))
+			}
+			rep, err := Run(context.Background(), Options{CellsDir: dir, Python: py})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range rep.Problems {
+				if p.File == want.File && p.Line == want.Line && strings.Contains(p.Message, msg) {
+					if tc.name == "parse error hides structure noise" && len(rep.Problems) != 1 {
+						t.Errorf("want only the parse problem, got:\n%s", cellsrc.Problems(rep.Problems))
+					}
+					return
+				}
+			}
+			t.Errorf("want %s:%d: ...%s...\ngot:\n%s", want.File, want.Line, msg, cellsrc.Problems(rep.Problems))
+		})
+	}
+}
+
+func TestEmptyDir(t *testing.T) {
+	dir := t.TempDir()
+	rep, err := Run(context.Background(), Options{CellsDir: dir, Python: "python-not-needed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Message, "no cell files") {
+		t.Errorf("got %v", rep.Problems)
+	}
+}
+
+func TestPythonMissing(t *testing.T) {
+	_, err := Run(context.Background(), Options{CellsDir: good, Python: filepath.Join(t.TempDir(), "no-python")})
+	if err == nil || !strings.Contains(err.Error(), "python syntax check") {
+		t.Errorf("got %v, want a python syntax check error", err)
+	}
+}

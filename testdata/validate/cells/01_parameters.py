@@ -1,0 +1,3 @@
+# %% tags=["parameters", "quickstart"]
+RUN_MODE = "quickstart"
+DATA_PATH = ""

@@ -1,0 +1,5 @@
+# %% [markdown]
+# ## Final delivery
+
+# %%
+print("done")

@@ -1,0 +1,5 @@
+"""Helper module."""
+
+
+def double(x):
+    return 2 * x
