@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prodcat/colab-notebook-action/internal/execute"
+	"github.com/prodcat/colab-notebook-action/internal/validate"
+)
+
+func init() {
+	register(command{
+		name:  "run",
+		usage: "--mode quickstart|smoke|full [--data PATH] [--project-root DIR] ...  build and execute the notebook",
+		run:   runRun,
+	})
+}
+
+// runRun exits with execute's codes: 0 ok, 1 a cell raised, 2 bad input,
+// 3 a cell timed out, 4 the kernel died, 5 the executor could not run.
+func runRun(args []string) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	mode := fs.String("mode", "", "quickstart (cells tagged quickstart), smoke or full (every cell)")
+	data := fs.String("data", "", "dataset file injected as DATA_PATH (must exist)")
+	root := fs.String("project-root", execute.DefaultProjectRoot, "PROJECT_ROOT for the run (injected as PROJECT_ROOT_OVERRIDE)")
+	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
+	out := fs.String("out", "build", "output directory for the built and executed notebooks")
+	timeout := fs.Int("timeout-per-cell", 1800, "seconds a cell may run (0: no limit)")
+	python := fs.String("python", validate.DefaultPython(), "Python with nbclient and ipykernel")
+	sample := fs.Int("sample-size", 0, "rows to sample, injected as SAMPLE_SIZE (0: notebook default)")
+	model := fs.String("model-name", "", "transformer checkpoint, injected as MODEL_NAME")
+	if err := fs.Parse(args); err != nil {
+		return execute.ExitBadInput
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "run: unexpected arguments %q\n", fs.Args())
+		return execute.ExitBadInput
+	}
+	perCell := time.Duration(*timeout) * time.Second
+	if *timeout == 0 {
+		perCell = -1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := execute.Run(ctx, execute.Options{
+		Mode:           *mode,
+		CellsDir:       *cells,
+		OutDir:         *out,
+		ProjectRoot:    *root,
+		DataPath:       *data,
+		SampleSize:     *sample,
+		ModelName:      *model,
+		Python:         *python,
+		TimeoutPerCell: perCell,
+		Progress:       os.Stdout,
+	})
+	if res.NotebookPath != "" {
+		fmt.Printf("executed notebook: %s\n", res.NotebookPath)
+	}
+	if res.CopiedTo != "" {
+		fmt.Printf("copied to: %s\n", res.CopiedTo)
+	}
+	if res.Metrics != nil {
+		fmt.Printf("metrics (%s):\n%s", res.MetricsPath, execute.FormatMetrics(res.Metrics))
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "run %s: %v\n", *mode, err)
+		return execute.ExitCode(err)
+	}
+	fmt.Printf("run %s OK: %d/%d code cells in %s\n", *mode, res.CellsRun, res.CodeCells, res.Elapsed.Round(100*time.Millisecond))
+	return execute.ExitOK
+}

@@ -1,0 +1,595 @@
+// Package execute runs the built notebook with a real Jupyter kernel: it
+// injects parameters papermill style, picks the cells for the mode, drives
+// the embedded nbclient executor (nbexec.py) with the project's Python, and
+// turns a failure into a message that names the section and the cells/ file
+// and line to fix.
+package execute
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
+	"github.com/prodcat/colab-notebook-action/internal/notebook"
+	"github.com/prodcat/colab-notebook-action/internal/validate"
+)
+
+//go:embed nbexec.py
+var nbexecScript string
+
+// Modes of `run`.
+const (
+	ModeQuickstart = "quickstart" // only cells tagged "quickstart"
+	ModeSmoke      = "smoke"      // every cell, tiny settings chosen by the notebook
+	ModeFull       = "full"       // every cell
+)
+
+// Exit codes of `run`, also returned by ExitCode.
+const (
+	ExitOK         = 0
+	ExitCellError  = 1 // a cell raised an exception
+	ExitBadInput   = 2 // bad flags, missing data file, cells that don't build
+	ExitTimeout    = 3 // a cell ran past the per-cell timeout
+	ExitDeadKernel = 4 // the kernel died (os._exit, OOM kill, segfault)
+	ExitInternal   = 5 // the executor itself could not run (Python, nbclient, kernel start)
+)
+
+// DefaultProjectRoot is where a local run keeps its artifacts.
+const DefaultProjectRoot = "product_categorization_project"
+
+// Options configures Run. Zero values get the documented defaults.
+type Options struct {
+	Mode           string        // quickstart | smoke | full (required)
+	CellsDir       string        // default "cells"
+	OutDir         string        // default "build"
+	ProjectRoot    string        // default ./product_categorization_project, passed as an absolute path
+	DataPath       string        // optional; when set it must exist, and is injected as DATA_PATH
+	SampleSize     int           // optional; > 0 injects SAMPLE_SIZE
+	ModelName      string        // optional; injects MODEL_NAME
+	Python         string        // default validate.DefaultPython()
+	TimeoutPerCell time.Duration // default 30 min; negative means no limit
+	StartupTimeout time.Duration // kernel start; default 2 min
+	Progress       io.Writer     // progress lines and cell output; default io.Discard
+}
+
+// Result describes a run; Run fills it in as far as it got, even on failure.
+type Result struct {
+	Mode         string
+	NotebookPath string // OUT/executed_<mode>.ipynb (outputs so far when the run failed)
+	CopiedTo     string // PROJECT_ROOT/notebooks/executed_<mode>.ipynb, "" when PROJECT_ROOT does not exist
+	ProjectRoot  string // absolute
+	CodeCells    int    // code cells selected for the mode (including the injected parameters)
+	CellsRun     int    // code cells that finished without error
+	Elapsed      time.Duration
+	MetricsPath  string          // PROJECT_ROOT/results/quickstart_metrics.json when it exists
+	Metrics      json.RawMessage // its contents
+}
+
+// InputError is a problem with what the caller asked for (exit code 2).
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// FailureKind says how a cell failed.
+type FailureKind string
+
+const (
+	CellError  FailureKind = "cell_error"
+	Timeout    FailureKind = "timeout"
+	DeadKernel FailureKind = "dead_kernel"
+)
+
+// Failure is a cell that did not complete.
+type Failure struct {
+	Kind      FailureKind
+	Ordinal   int    // 1-based position among the code cells run
+	Total     int    // code cells in the run
+	CellID    string // notebook cell id
+	Section   string // nearest markdown heading above the cell
+	Origin    string // cells/ file:line of the failing line (or of the cell)
+	EName     string // exception class, e.g. "ValueError"
+	EValue    string // exception message
+	Traceback string // ANSI colour codes removed
+	Timeout   time.Duration
+}
+
+func (f *Failure) Error() string {
+	var b strings.Builder
+	switch f.Kind {
+	case Timeout:
+		fmt.Fprintf(&b, "cell %d/%d timed out after %s", f.Ordinal, f.Total, f.Timeout)
+	case DeadKernel:
+		fmt.Fprintf(&b, "the kernel died while running cell %d/%d", f.Ordinal, f.Total)
+	default:
+		fmt.Fprintf(&b, "cell %d/%d failed: %s: %s", f.Ordinal, f.Total, f.EName, f.EValue)
+	}
+	section := f.Section
+	if section == "" {
+		section = "(before the first heading)"
+	}
+	fmt.Fprintf(&b, "\n  section: %s\n  source:  %s\n  cell id: %s", section, orDash(f.Origin), f.CellID)
+	if f.Traceback != "" {
+		b.WriteString("\n  traceback:\n")
+		for _, ln := range strings.Split(strings.TrimRight(f.Traceback, "\n"), "\n") {
+			b.WriteString("    " + ln + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ExitCode maps Run's error to the documented exit status.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var in *InputError
+	if errors.As(err, &in) {
+		return ExitBadInput
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		switch f.Kind {
+		case Timeout:
+			return ExitTimeout
+		case DeadKernel:
+			return ExitDeadKernel
+		}
+		return ExitCellError
+	}
+	return ExitInternal
+}
+
+// Run builds the notebook into opts.OutDir and executes it. The error is an
+// *InputError, a *Failure, or another error when the executor could not run;
+// ExitCode maps it to the exit status.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	start := time.Now()
+	if err := defaults(&opts); err != nil {
+		return Result{Mode: opts.Mode}, err
+	}
+	res := Result{Mode: opts.Mode, ProjectRoot: opts.ProjectRoot}
+	progress := opts.Progress
+
+	built, err := notebook.Build(opts.CellsDir, opts.OutDir)
+	if err != nil {
+		var probs cellsrc.Problems
+		if errors.As(err, &probs) {
+			return res, &InputError{Msg: "the notebook cannot be built:\n" + probs.Error()}
+		}
+		return res, err
+	}
+	nb := built.Notebook
+	if err := notebook.InjectParameters(nb, params(opts)); err != nil {
+		return res, &InputError{Msg: err.Error()}
+	}
+	if opts.Mode == ModeQuickstart {
+		nb = notebook.Quickstart(nb)
+	}
+	var codeIdx []int
+	for i, c := range nb.Cells {
+		if c.Kind == cellsrc.Code {
+			codeIdx = append(codeIdx, i)
+		}
+	}
+	res.CodeCells = len(codeIdx)
+	ordinal := map[int]int{}
+	for n, i := range codeIdx {
+		ordinal[i] = n + 1
+	}
+
+	data, err := nb.Marshal()
+	if err != nil {
+		return res, err
+	}
+	res.NotebookPath = filepath.Join(opts.OutDir, "executed_"+opts.Mode+".ipynb")
+	if err := notebook.WriteFileAtomic(res.NotebookPath, data); err != nil {
+		return res, err
+	}
+	absNB, err := filepath.Abs(res.NotebookPath)
+	if err != nil {
+		return res, err
+	}
+	absOut, err := filepath.Abs(opts.OutDir)
+	if err != nil {
+		return res, err
+	}
+
+	fmt.Fprintf(progress, "run: mode %s, %d code cells, python %s, project root %s\n",
+		opts.Mode, len(codeIdx), opts.Python, opts.ProjectRoot)
+
+	cfg := map[string]any{
+		"notebook":        absNB,
+		"kernel":          "python3",
+		"cwd":             absOut,
+		"startup_timeout": int(opts.StartupTimeout / time.Second),
+	}
+	if opts.TimeoutPerCell > 0 {
+		cfg["timeout"] = int((opts.TimeoutPerCell + time.Second - 1) / time.Second)
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return res, err
+	}
+
+	cmd := exec.CommandContext(ctx, opts.Python, "-c", nbexecScript)
+	cmd.Dir = absOut
+	cmd.Env = kernelEnv(opts.ProjectRoot)
+	cmd.Stdin = bytes.NewReader(cfgJSON)
+	// On cancellation ask politely first: the executor then shuts the kernel
+	// down instead of orphaning it.
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 15 * time.Second
+	stderr := &tailBuffer{max: 64 << 10}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return res, err
+	}
+	if err := cmd.Start(); err != nil {
+		return res, fmt.Errorf("start executor %s: %w", opts.Python, err)
+	}
+
+	var failure *Failure
+	var startupErr string
+	finished := false
+	cellStart := time.Now()
+	rd := bufio.NewReaderSize(stdout, 1<<20)
+	lineStart := true
+	for {
+		line, readErr := rd.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			var ev event
+			if err := json.Unmarshal(line, &ev); err != nil {
+				fmt.Fprintf(stderr, "executor: unreadable event %q\n", line)
+			} else {
+				switch ev.Event {
+				case "cell":
+					c := nb.Cells[ev.Index]
+					cellStart = time.Now()
+					if !lineStart {
+						fmt.Fprintln(progress)
+					}
+					fmt.Fprintf(progress, "[%d/%d] %s (%s) elapsed %s\n", ordinal[ev.Index], len(codeIdx),
+						orDash(c.Origin.Section), orDash(originOf(c, 0)), since(start))
+					lineStart = true
+				case "stream":
+					text := ev.Text
+					for text != "" {
+						i := strings.IndexByte(text, '\n')
+						seg := text
+						if i >= 0 {
+							seg, text = text[:i+1], text[i+1:]
+						} else {
+							text = ""
+						}
+						if lineStart {
+							fmt.Fprint(progress, "    | ")
+						}
+						fmt.Fprint(progress, seg)
+						lineStart = strings.HasSuffix(seg, "\n")
+					}
+				case "cell_done":
+					res.CellsRun++
+					if !lineStart {
+						fmt.Fprintln(progress)
+						lineStart = true
+					}
+					fmt.Fprintf(progress, "       done in %s\n", time.Since(cellStart).Round(10*time.Millisecond))
+				case "failed":
+					if ev.Kind == "startup" || ev.Kind == "interrupted" || ev.Index < 0 || ev.Index >= len(nb.Cells) {
+						startupErr = fmt.Sprintf("%s: %s: %s\n%s", ev.Kind, ev.EName, ev.EValue, strings.Join(ev.Traceback, "\n"))
+						break
+					}
+					failure = newFailure(ev, nb.Cells[ev.Index], ordinal[ev.Index], len(codeIdx), opts.TimeoutPerCell)
+				case "finished":
+					finished = true
+				}
+			}
+		}
+		if readErr != nil {
+			break
+		}
+	}
+	if !lineStart {
+		fmt.Fprintln(progress)
+	}
+	waitErr := cmd.Wait()
+	res.Elapsed = time.Since(start)
+	res.CopiedTo = copyToProject(res.NotebookPath, opts.ProjectRoot, opts.Mode, progress)
+	res.MetricsPath, res.Metrics = readMetrics(opts.ProjectRoot)
+
+	switch {
+	case failure != nil:
+		return res, failure
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("run interrupted: %w", ctx.Err())
+	case startupErr != "":
+		return res, fmt.Errorf("the notebook could not be executed (%s):\n%s\n%s", opts.Python, strings.TrimSpace(startupErr), stderr.String())
+	case waitErr != nil || !finished:
+		return res, fmt.Errorf("executor %s stopped unexpectedly (%v):\n%s", opts.Python, waitErr, stderr.String())
+	}
+	return res, nil
+}
+
+func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }
+
+func defaults(o *Options) error {
+	switch o.Mode {
+	case ModeQuickstart, ModeSmoke, ModeFull:
+	case "":
+		return &InputError{Msg: "--mode is required: quickstart, smoke or full"}
+	default:
+		return &InputError{Msg: fmt.Sprintf("unknown mode %q: use quickstart, smoke or full", o.Mode)}
+	}
+	if o.CellsDir == "" {
+		o.CellsDir = "cells"
+	}
+	if o.OutDir == "" {
+		o.OutDir = "build"
+	}
+	if o.ProjectRoot == "" {
+		o.ProjectRoot = DefaultProjectRoot
+	}
+	abs, err := filepath.Abs(o.ProjectRoot)
+	if err != nil {
+		return &InputError{Msg: fmt.Sprintf("project root %s: %v", o.ProjectRoot, err)}
+	}
+	o.ProjectRoot = abs
+	if o.DataPath != "" {
+		// Checked before anything is built or run, so a typo leaves
+		// PROJECT_ROOT untouched.
+		st, err := os.Stat(o.DataPath)
+		switch {
+		case err != nil && os.IsNotExist(err):
+			return &InputError{Msg: fmt.Sprintf("data file not found: %s", o.DataPath)}
+		case err != nil:
+			return &InputError{Msg: fmt.Sprintf("data file %s: %v", o.DataPath, err)}
+		case st.IsDir():
+			return &InputError{Msg: fmt.Sprintf("data path %s is a directory; give the CSV or zip file", o.DataPath)}
+		}
+		if abs, err := filepath.Abs(o.DataPath); err == nil {
+			o.DataPath = abs
+		}
+	}
+	if o.SampleSize < 0 {
+		return &InputError{Msg: fmt.Sprintf("sample size must be positive, got %d", o.SampleSize)}
+	}
+	if o.Python == "" {
+		o.Python = validate.DefaultPython()
+	}
+	if o.TimeoutPerCell == 0 {
+		o.TimeoutPerCell = 30 * time.Minute
+	}
+	if o.StartupTimeout <= 0 {
+		o.StartupTimeout = 2 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return nil
+}
+
+// params are the values injected after the parameters cell; only those given.
+func params(o Options) []notebook.Param {
+	ps := []notebook.Param{{Name: "RUN_MODE", Value: o.Mode}}
+	if o.DataPath != "" {
+		ps = append(ps, notebook.Param{Name: "DATA_PATH", Value: o.DataPath})
+	}
+	if o.SampleSize > 0 {
+		ps = append(ps, notebook.Param{Name: "SAMPLE_SIZE", Value: o.SampleSize})
+	}
+	ps = append(ps, notebook.Param{Name: "PROJECT_ROOT_OVERRIDE", Value: o.ProjectRoot})
+	if o.ModelName != "" {
+		ps = append(ps, notebook.Param{Name: "MODEL_NAME", Value: o.ModelName})
+	}
+	return ps
+}
+
+// kernelEnv is the executor's (and so the kernel's) environment. HF offline
+// switches pass through only when the caller already set them.
+func kernelEnv(projectRoot string) []string {
+	set := map[string]string{
+		"PROJECT_ROOT":     projectRoot,
+		"MPLBACKEND":       "Agg",
+		"KERAS_BACKEND":    "torch",
+		"PYTHONUNBUFFERED": "1",
+		// ipykernel warns about frozen modules under the debugger otherwise.
+		"PYDEVD_DISABLE_FILE_VALIDATION": "1",
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, ours := set[k]; ours {
+			continue
+		}
+		env = append(env, kv)
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+set[k])
+	}
+	return env
+}
+
+type event struct {
+	Event     string   `json:"event"`
+	Index     int      `json:"index"`
+	Name      string   `json:"name"`
+	Text      string   `json:"text"`
+	Kind      string   `json:"kind"`
+	EName     string   `json:"ename"`
+	EValue    string   `json:"evalue"`
+	Traceback []string `json:"traceback"`
+	Seconds   float64  `json:"seconds"`
+}
+
+var (
+	ansiRE       = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+	cellFrameRE  = regexp.MustCompile(`Cell In\[\d+\], line (\d+)`)
+	writefileArg = regexp.MustCompile(`^%%writefile`)
+)
+
+// StripANSI removes terminal colour codes (IPython colours tracebacks).
+func StripANSI(s string) string { return ansiRE.ReplaceAllString(s, "") }
+
+func newFailure(ev event, c notebook.Cell, ordinal, total int, timeout time.Duration) *Failure {
+	f := &Failure{
+		Kind:    FailureKind(ev.Kind),
+		Ordinal: ordinal,
+		Total:   total,
+		CellID:  c.ID,
+		Section: c.Origin.Section,
+		EName:   ev.EName,
+		EValue:  ev.EValue,
+		Timeout: timeout,
+	}
+	tb := StripANSI(strings.Join(ev.Traceback, "\n"))
+	f.Traceback = tb
+	line := 0
+	// IPython names the failing cell's frame "Cell In[7], line 3": point at
+	// that line of the cell file rather than at the cell's first line.
+	if m := cellFrameRE.FindStringSubmatch(tb); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	f.Origin = originOf(c, line)
+	if c.Origin.File == "" && c.HasTag(notebook.TagInjected) {
+		f.Origin = "injected parameters cell (from the run flags)"
+	}
+	return f
+}
+
+// originOf is "file:line" for line n of the cell (0: the cell's first line).
+func originOf(c notebook.Cell, n int) string {
+	if c.Origin.File == "" {
+		if c.HasTag(notebook.TagInjected) {
+			return "injected parameters"
+		}
+		return ""
+	}
+	if n <= 0 {
+		if c.Origin.Module != "" && writefileArg.MatchString(c.Source) {
+			return fmt.Sprintf("%s:%d", c.Origin.File, c.Origin.Line)
+		}
+		return c.Origin.String()
+	}
+	f, l := c.Origin.Pos(n)
+	return fmt.Sprintf("%s:%d", f, l)
+}
+
+// copyToProject keeps the executed notebook next to the artifacts it made,
+// when the run created (or found) PROJECT_ROOT.
+func copyToProject(nbPath, root, mode string, progress io.Writer) string {
+	if st, err := os.Stat(root); err != nil || !st.IsDir() {
+		return ""
+	}
+	data, err := os.ReadFile(nbPath)
+	if err != nil {
+		fmt.Fprintf(progress, "run: could not copy the executed notebook: %v\n", err)
+		return ""
+	}
+	dst := filepath.Join(root, "notebooks", "executed_"+mode+".ipynb")
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		fmt.Fprintf(progress, "run: could not copy the executed notebook: %v\n", err)
+		return ""
+	}
+	if err := notebook.WriteFileAtomic(dst, data); err != nil {
+		fmt.Fprintf(progress, "run: could not copy the executed notebook: %v\n", err)
+		return ""
+	}
+	return dst
+}
+
+// MetricsFile is where the Quick Start writes its metrics, under PROJECT_ROOT.
+const MetricsFile = "results/quickstart_metrics.json"
+
+func readMetrics(root string) (string, json.RawMessage) {
+	p := filepath.Join(root, filepath.FromSlash(MetricsFile))
+	data, err := os.ReadFile(p)
+	if err != nil || !json.Valid(data) {
+		return "", nil
+	}
+	return p, json.RawMessage(data)
+}
+
+// FormatMetrics renders metrics JSON for a terminal: "key: value" lines for
+// a flat object, indented JSON otherwise.
+func FormatMetrics(raw json.RawMessage) string {
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err == nil {
+		flat := true
+		keys := make([]string, 0, len(obj))
+		for k, v := range obj {
+			keys = append(keys, k)
+			switch v.(type) {
+			case map[string]any, []any:
+				flat = false
+			}
+		}
+		if flat {
+			sort.Strings(keys)
+			var b strings.Builder
+			for _, k := range keys {
+				fmt.Fprintf(&b, "  %s: %v\n", k, obj[k])
+			}
+			return b.String()
+		}
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "  ", "  "); err != nil {
+		return "  " + string(raw) + "\n"
+	}
+	return "  " + out.String() + "\n"
+}
+
+// tailBuffer keeps the last max bytes written: the executor's stderr is only
+// shown when something goes wrong, and a chatty kernel must not fill memory.
+type tailBuffer struct {
+	mu  sync.Mutex // written by exec's copier and by Run
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
+}
