@@ -1,0 +1,88 @@
+"""Small, deterministic PROJECT_ROOT fixtures in the Step 3/5 artifact contract (docs/design.md).
+
+Part 2 (Steps 4-BERT, 6-12) must be testable before the real Steps 1-5 exist, so this
+builds what they would leave behind: data/processed/{train,val,test}.csv,
+models/label_map.json, models/baseline.joblib (one Pipeline on the raw combined text,
+classes = category names), models/{logreg,naive_bayes}.joblib,
+models/tfidf_vectorizer.joblib and results/metrics_baselines.csv.
+"""
+from __future__ import annotations
+
+import json
+import random
+
+import pandas as pd
+
+CATEGORIES = {
+    "Men's Shoes": ["sneaker", "running", "leather", "boot", "lace", "sole", "trail", "loafer"],
+    "Girls' Clothing": ["dress", "tutu", "cotton", "skirt", "princess", "leggings", "cardigan", "floral"],
+    "Toys & Games": ["puzzle", "lego", "board", "game", "blocks", "doll", "plush", "toy"],
+    "Kitchen & Dining": ["knife", "skillet", "pan", "spatula", "mug", "blender", "cutting", "kettle"],
+    "Women's Handbags": ["tote", "crossbody", "purse", "clutch", "satchel", "wallet", "strap", "handbag"],
+    "Computer Accessories": ["usb", "keyboard", "mouse", "hub", "adapter", "monitor", "laptop", "cable"],
+}
+FILLER = ["premium", "new", "pack", "set", "black", "blue", "large", "small", "gift", "quality", "2023"]
+
+
+def make_rows(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = random.Random(seed)
+    names = list(CATEGORIES)
+    rows = []
+    for i in range(n):
+        cat = names[i % len(names)]
+        words = CATEGORIES[cat]
+        # 1 in 7 titles borrows a word from another class, so the task is not trivially separable.
+        other = CATEGORIES[names[(i + 1) % len(names)]]
+        title_words = rng.sample(words, 3) + rng.sample(FILLER, 2) + ([rng.choice(other)] if i % 7 == 0 else [])
+        rng.shuffle(title_words)
+        desc = "" if i % 4 == 0 else " ".join(rng.sample(words, 2) + rng.sample(FILLER, 3)) + "."
+        rows.append({"asin": f"B{i:09d}", "product_title": " ".join(title_words).title(),
+                     "product_description": desc, "category": cat, "price": round(5 + (i % 50) * 1.7, 2),
+                     "stars": round(3 + (i % 20) / 10, 1)})
+    return pd.DataFrame(rows)
+
+
+def combine(title: str, description: str) -> str:
+    return f"{title} {description}".strip()
+
+
+def build_project(paths, n: int = 300, seed: int = 0, with_models: bool = True) -> dict:
+    """Write the processed splits, label map and baseline models into the PROJECT_ROOT at `paths`."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.naive_bayes import MultinomialNB
+    from sklearn.pipeline import Pipeline
+
+    from project import atomic_joblib_dump, atomic_to_csv, atomic_write_json
+
+    df = make_rows(n, seed)
+    labels = sorted(df["category"].unique())
+    label2id = {c: i for i, c in enumerate(labels)}
+    df["label"] = df["category"].map(label2id)
+    df["text_clean"] = [combine(t, d).lower() for t, d in zip(df["product_title"], df["product_description"])]
+    train, rest = train_test_split(df, test_size=0.3, stratify=df["label"], random_state=42)
+    val, test = train_test_split(rest, test_size=0.5, stratify=rest["label"], random_state=42)
+    for name, part in (("train", train), ("val", val), ("test", test)):
+        atomic_to_csv(part, paths.processed / f"{name}.csv")
+    atomic_write_json(paths.models / "label_map.json",
+                      {"id2label": {str(i): c for c, i in label2id.items()}, "label2id": label2id})
+    out = {"train": train, "val": val, "test": test, "labels": labels}
+    if not with_models:
+        return out
+    x_train = [combine(t, d) for t, d in zip(train["product_title"], train["product_description"])]
+    logreg = Pipeline([("tfidf", TfidfVectorizer(ngram_range=(1, 2))), ("clf", LogisticRegression(C=10, max_iter=500))])
+    nb = Pipeline([("tfidf", TfidfVectorizer()), ("clf", MultinomialNB())])
+    logreg.fit(x_train, train["category"])
+    nb.fit(x_train, train["category"])
+    atomic_joblib_dump(logreg, paths.models / "baseline.joblib")
+    atomic_joblib_dump(logreg, paths.models / "logreg.joblib")
+    atomic_joblib_dump(nb, paths.models / "naive_bayes.joblib")
+    atomic_joblib_dump(logreg.named_steps["tfidf"], paths.models / "tfidf_vectorizer.joblib")
+    atomic_to_csv(pd.DataFrame([
+        {"model": "logreg", "accuracy": 0.9, "macro_f1": 0.9},
+        {"model": "naive_bayes", "accuracy": 0.8, "macro_f1": 0.8},
+        {"model": "lstm", "accuracy": 0.7, "macro_f1": 0.7},
+    ]), paths.results / "metrics_baselines.csv")
+    out["baseline"] = logreg
+    return out
