@@ -362,8 +362,9 @@ func checkSrcPath(s string) string {
 		return "must be a clean path inside cells/src (no \"..\", \"./\" or \"//\")"
 	case !strings.HasSuffix(s, ".py"):
 		return "must name a .py module"
-	case strings.ContainsAny(s, "\"'{}\n "):
-		return "must not contain quotes, braces or spaces"
+	case strings.ContainsAny(s, "\"'{}$\n "):
+		// IPython expands {x} and $x in the %%writefile line.
+		return "must not contain quotes, braces, $ or spaces"
 	}
 	return ""
 }

@@ -267,6 +267,7 @@ var (
 	stepRE        = regexp.MustCompile(`^Step\s+(\d+)\s*(?:—|–|-|:)\s*\S`)
 	finalRE       = regexp.MustCompile(`(?i)\b(delivery|final)\b`)
 	driveMountRE  = regexp.MustCompile(`drive\.mount\(\s*['"]/content/drive['"]\s*,\s*force_remount\s*=\s*True\s*\)`)
+	srcDirRE      = regexp.MustCompile(`(?m)^\s*SRC_DIR\s*=[^=]`)
 	projectRootRE = regexp.MustCompile(`(?m)^PROJECT_ROOT\s*=\s*['"]/content/drive/MyDrive/product_categorization_project['"]`)
 )
 
@@ -336,6 +337,38 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 			if i > 0 {
 				at(c, "second cell tagged %q (the first is %s:%d); exactly one is allowed", notebook.TagParameters, params[0].File, params[0].Line)
 			}
+		}
+	}
+
+	// Quick Start runs only the tagged cells, so it needs the parameter
+	// defaults and the cell that defines SRC_DIR for its %%writefile cells.
+	quick := 0
+	for _, c := range cells {
+		if c.HasTag(notebook.TagQuickstart) {
+			quick++
+		}
+	}
+	if quick == 0 {
+		missing("no cell tagged %q: `run --mode quickstart` would run nothing", notebook.TagQuickstart)
+	} else if len(params) > 0 && !params[0].HasTag(notebook.TagQuickstart) {
+		at(params[0], "the %q cell must also be tagged %q: the Quick Start needs its defaults", notebook.TagParameters, notebook.TagQuickstart)
+	}
+	srcDefined, srcDefinedQuick := false, false
+	for _, c := range cells {
+		if c.Kind != cellsrc.Code {
+			continue
+		}
+		if c.Src != "" {
+			if !srcDefined {
+				at(c, "src=%q cell comes before any code cell assigns SRC_DIR, so {SRC_DIR} would not expand", c.Src)
+			} else if c.HasTag(notebook.TagQuickstart) && !srcDefinedQuick {
+				at(c, "src=%q is tagged %q but no earlier %q cell assigns SRC_DIR", c.Src, notebook.TagQuickstart, notebook.TagQuickstart)
+			}
+			continue
+		}
+		if srcDirRE.MatchString(c.Source) {
+			srcDefined = true
+			srcDefinedQuick = srcDefinedQuick || c.HasTag(notebook.TagQuickstart)
 		}
 	}
 

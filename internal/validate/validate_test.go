@@ -201,6 +201,20 @@ func TestProblems(t *testing.T) {
 			edit(t, f, "# %%\nprint", "# %% src=\"helper.py\"\n\n# %%\nprint")
 			return "06_delivery.py", lineOf(t, f, "helper.py"), "is already written by"
 		}},
+		{"src cell before SRC_DIR", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "02_setup_drive.py"), "SRC_DIR = PROJECT_ROOT + \"/src\"", "src_dir = PROJECT_ROOT")
+			f := filepath.Join(dir, "05_steps.py")
+			return "05_steps.py", lineOf(t, f, "src=\"helper.py\""), "before any code cell assigns SRC_DIR"
+		}},
+		{"quickstart src cell without quickstart SRC_DIR", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "# %% src=\"helper.py\"", "# %% src=\"helper.py\" tags=[\"quickstart\"]")
+			return "05_steps.py", lineOf(t, f, "src=\"helper.py\""), "no earlier \"quickstart\" cell assigns SRC_DIR"
+		}},
+		{"parameters not in quick start", func(t *testing.T, dir string) (string, int, string) {
+			edit(t, filepath.Join(dir, "01_parameters.py"), ", \"quickstart\"", "")
+			return "01_parameters.py", 1, "must also be tagged \"quickstart\""
+		}},
 		{"unknown section order", func(t *testing.T, dir string) (string, int, string) {
 			os.WriteFile(filepath.Join(dir, "extra_step.py"), []byte("# %%\nx = 1\n"), 0o644)
 			return "extra_step.py", 0, "unknown section order"
