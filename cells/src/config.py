@@ -90,6 +90,12 @@ class Config:
     n_confused_classes: int = 30
     n_roc_classes: int = 10
 
+    # --- part 2 additions (Steps 4-BERT, 6-12: embeddings, interpret, API) -------------
+    embed_probe_batches: int = 3  # batches timed before extracting all embeddings
+    lime_num_samples: int = 500  # perturbed texts per LIME explanation (seconds each on TF-IDF)
+    shap_background_rows: int = 200  # training rows SHAP's linear explainer averages over
+    n_example_predictions: int = 10  # rows in each of the correct/incorrect prediction CSVs
+
     def __post_init__(self) -> None:
         if self.run_mode not in RUN_MODES:
             raise ValueError(f"run_mode must be one of {RUN_MODES}, got {self.run_mode!r}")
