@@ -5,9 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
-
-	"github.com/sethvargo/go-githubactions"
 
 	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
 	"github.com/prodcat/colab-notebook-action/internal/schema"
@@ -78,21 +75,12 @@ func validateNotebookFile(path string) int {
 }
 
 // reportProblems prints file:line: message on stderr and, inside GitHub
-// Actions, an ::error annotation so the problem shows on the PR diff.
+// Actions, an ::error annotation on stdout so the problem shows on the PR diff.
 func reportProblems(probs []cellsrc.Problem) {
-	gh := os.Getenv("GITHUB_ACTIONS") == "true"
 	for _, p := range probs {
 		fmt.Fprintln(os.Stderr, p.String())
-		if !gh {
-			continue
-		}
-		fields := map[string]string{}
-		if p.File != "" {
-			fields["file"] = p.File
-		}
-		if p.Line > 0 {
-			fields["line"] = strconv.Itoa(p.Line)
-		}
-		githubactions.WithFieldsMap(fields).Errorf("%s", p.Message)
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		validate.Annotate(os.Stdout, os.Getenv("GITHUB_WORKSPACE"), probs)
 	}
 }
