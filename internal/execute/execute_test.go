@@ -314,3 +314,18 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+func TestExecutorMissing(t *testing.T) {
+	tmp := t.TempDir()
+	res, err := Run(context.Background(), Options{
+		Mode: ModeQuickstart, CellsDir: fixture, OutDir: filepath.Join(tmp, "out"),
+		ProjectRoot: filepath.Join(tmp, "project"), Python: filepath.Join(tmp, "no-python"),
+	})
+	if ExitCode(err) != ExitInternal || !strings.Contains(err.Error(), "no-python") {
+		t.Errorf("got exit %d, %v; want exit 5 naming the interpreter", ExitCode(err), err)
+	}
+	// The notebook that would have run is still there to inspect.
+	if _, statErr := os.Stat(res.NotebookPath); statErr != nil {
+		t.Errorf("executed notebook path %q: %v", res.NotebookPath, statErr)
+	}
+}

@@ -44,12 +44,18 @@ def main():
     signal.signal(signal.SIGTERM, _terminate)
     try:
         cfg = json.load(sys.stdin)
-        import nbformat
-        from nbclient import NotebookClient
-        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
     except Exception:
         traceback.print_exc()
         return 2
+    try:
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    except ImportError as exc:
+        emit(event="failed", kind="startup", index=-1, ename="ImportError",
+             evalue=f"{sys.executable} lacks {exc.name} (needs nbformat, nbclient, ipykernel): {exc}",
+             traceback=[])
+        return 1
 
     path = cfg["notebook"]
     nb = nbformat.read(path, as_version=4)

@@ -268,7 +268,7 @@ var (
 	finalRE       = regexp.MustCompile(`(?i)\b(delivery|final)\b`)
 	driveMountRE  = regexp.MustCompile(`drive\.mount\(\s*['"]/content/drive['"]\s*,\s*force_remount\s*=\s*True\s*\)`)
 	srcDirRE      = regexp.MustCompile(`(?m)^\s*SRC_DIR\s*=[^=]`)
-	projectRootRE = regexp.MustCompile(`(?m)^PROJECT_ROOT\s*=\s*['"]/content/drive/MyDrive/product_categorization_project['"]`)
+	projectRootRE = regexp.MustCompile(`(?m)^\s*PROJECT_ROOT\s*=\s*['"]/content/drive/MyDrive/product_categorization_project['"]`)
 )
 
 func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
