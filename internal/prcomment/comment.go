@@ -11,9 +11,6 @@ import (
 	"github.com/google/go-github/v84/github"
 )
 
-// DefaultAuthor is the login GITHUB_TOKEN comments under.
-const DefaultAuthor = "github-actions[bot]"
-
 // NewClient returns a go-github client for apiURL (GITHUB_API_URL; "" = api.github.com).
 func NewClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
 	c := github.NewClient(hc).WithAuthToken(token)
@@ -31,8 +28,9 @@ func NewClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
 type Commenter struct {
 	Client      *github.Client
 	Owner, Repo string
-	// Author restricts which comments count as ours; a person quoting the marker
-	// must not have their comment overwritten. Empty means "whoever the token is".
+	// Author restricts which comments count as ours, so a person quoting the
+	// marker never has their comment overwritten. Empty means "any bot account":
+	// GITHUB_TOKEN and GitHub App tokens cannot ask who they are.
 	Author string
 	Logf   func(format string, args ...any)
 }
@@ -44,14 +42,25 @@ type Result struct {
 	Action string // created, updated, unchanged
 }
 
-// ResolveAuthor asks GitHub who the token belongs to. Installation tokens
-// (GITHUB_TOKEN) may not read /user; they always comment as github-actions[bot].
+// ResolveAuthor asks GitHub who the token belongs to: a person's token (PAT)
+// answers with its login. Installation tokens (GITHUB_TOKEN, GitHub Apps) get 403
+// here, and "" makes Upsert match bot accounts instead.
 func (c *Commenter) ResolveAuthor(ctx context.Context) string {
 	u, _, err := c.Client.Users.Get(ctx, "")
-	if err != nil || u.GetLogin() == "" {
-		return DefaultAuthor
+	if err != nil {
+		return ""
 	}
 	return u.GetLogin()
+}
+
+func (c *Commenter) ours(cm *github.IssueComment) bool {
+	if !strings.Contains(cm.GetBody(), Marker) {
+		return false
+	}
+	if c.Author == "" {
+		return cm.GetUser().GetType() == "Bot"
+	}
+	return strings.EqualFold(cm.GetUser().GetLogin(), c.Author)
 }
 
 // Upsert edits our marked comment on PR number, or creates it when there is none.
@@ -75,7 +84,7 @@ func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result
 			return Result{}, explain(err, fmt.Sprintf("list comments on #%d", number))
 		}
 		for _, cm := range page {
-			if strings.Contains(cm.GetBody(), Marker) && (c.Author == "" || strings.EqualFold(cm.GetUser().GetLogin(), c.Author)) {
+			if c.ours(cm) {
 				ours = append(ours, cm)
 			}
 		}
