@@ -278,6 +278,10 @@ func Build(cellsDir, outDir string) (Result, error) {
 		Modules:      mods,
 		Notebook:     nb,
 	}
+	if overlaps(res.SrcDir, srcDir) {
+		// OUT/src is wiped below; it must never be (or hold) the sources.
+		return Result{}, fmt.Errorf("build: output %s overlaps the sources in %s; choose another --out", res.SrcDir, srcDir)
+	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return Result{}, fmt.Errorf("build: %w", err)
 	}
@@ -303,6 +307,16 @@ func Build(cellsDir, outDir string) (Result, error) {
 		return Result{}, fmt.Errorf("build: %w", err)
 	}
 	return res, nil
+}
+
+func overlaps(a, b string) bool {
+	a, errA := filepath.Abs(a)
+	b, errB := filepath.Abs(b)
+	if errA != nil || errB != nil {
+		return true
+	}
+	sep := string(filepath.Separator)
+	return a == b || strings.HasPrefix(a, b+sep) || strings.HasPrefix(b, a+sep)
 }
 
 // WriteFileAtomic writes via a temporary file and a rename, so a reader never

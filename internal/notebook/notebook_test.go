@@ -171,6 +171,26 @@ func TestBuildProblems(t *testing.T) {
 	}
 }
 
+func TestBuildRefusesToWipeSources(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ cells, out string }{
+		{filepath.Join(dir, "a", "cells"), filepath.Join(dir, "a", "cells")},
+		// OUT/src would be an ancestor of cells/src.
+		{filepath.Join(dir, "src", "cells"), dir},
+	} {
+		os.MkdirAll(filepath.Join(tc.cells, "src"), 0o755)
+		os.WriteFile(filepath.Join(tc.cells, "01_a.py"), []byte("# %%\nx = 1\n"), 0o644)
+		mod := filepath.Join(tc.cells, "src", "keep.py")
+		os.WriteFile(mod, []byte("KEEP = 1\n"), 0o644)
+		if _, err := Build(tc.cells, tc.out); err == nil || !strings.Contains(err.Error(), "overlaps") {
+			t.Errorf("Build(%s, out=%s) = %v, want an overlap error", tc.cells, tc.out, err)
+		}
+		if _, err := os.Stat(mod); err != nil {
+			t.Fatalf("source module lost: %v", err)
+		}
+	}
+}
+
 func TestJupyterJSON(t *testing.T) {
 	for _, tc := range []struct {
 		in   any
