@@ -201,7 +201,7 @@ func FromFiles(cellsDir string, files []cellsrc.File) (*Notebook, []cellsrc.Prob
 	var probs []cellsrc.Problem
 	srcDir := filepath.Join(cellsDir, "src")
 	nb := &Notebook{Metadata: ColabMetadata()}
-	section := ""
+	section, sectionTop := "", false
 	for _, f := range files {
 		for _, c := range f.Cells {
 			cell := Cell{
@@ -213,8 +213,24 @@ func FromFiles(cellsDir string, files []cellsrc.File) (*Notebook, []cellsrc.Prob
 				Origin:   Origin{File: c.File, Line: c.Line, BodyLine: c.BodyLine},
 			}
 			if c.Kind == cellsrc.Markdown {
-				if hs := Headings(c.Source); len(hs) > 0 {
-					section = hs[len(hs)-1]
+				// A failure is best located by its "## Step N — ..." section,
+				// not by a "### Toggles" sub-heading inside it.
+				inFence := false
+				for _, ln := range strings.Split(c.Source, "\n") {
+					if strings.HasPrefix(strings.TrimSpace(ln), "```") {
+						inFence = !inFence
+					}
+					if inFence {
+						continue
+					}
+					hs := Headings(ln)
+					if len(hs) == 0 {
+						continue
+					}
+					if strings.HasPrefix(ln, "###") && sectionTop {
+						continue
+					}
+					section, sectionTop = hs[0], !strings.HasPrefix(ln, "###")
 				}
 			}
 			cell.Origin.Section = section

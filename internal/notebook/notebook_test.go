@@ -161,6 +161,25 @@ func TestIDsStable(t *testing.T) {
 	}
 }
 
+func TestSections(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "01_a.py"), []byte("# %%\nx = 1\n\n# %% [markdown]\n# ### Detail\n\n# %%\ny = 1\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "02_b.py"), []byte("# %% [markdown]\n# ## Step 3 — Cleaning\n#\n# ### Toggles\n\n# %%\nz = 1\n\n# %% [markdown]\n# ```\n# ## not a heading\n# ```\n\n# %%\nw = 1\n"), 0o644)
+	nb, probs := Assemble(dir)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	var got []string
+	for _, c := range nb.Cells {
+		if c.Kind == cellsrc.Code {
+			got = append(got, c.Origin.Section)
+		}
+	}
+	if want := []string{"", "Detail", "Step 3 — Cleaning", "Step 3 — Cleaning"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("sections = %q, want %q", got, want)
+	}
+}
+
 func TestBuildProblems(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "01_a.py"), []byte("# %% src=\"missing.py\"\n"), 0o644)
