@@ -29,6 +29,8 @@ const FolderMIME = "application/vnd.google-apps.folder"
 // It lets a publish find its own file again even after someone renamed it in Drive.
 const PathProperty = "prodcat_path"
 
+const maxPropertyBytes = 124
+
 // ColabURL is the link that opens a Drive notebook in Colab.
 func ColabURL(fileID string) string { return "https://colab.research.google.com/drive/" + fileID }
 
@@ -288,11 +290,20 @@ func (c *Client) upsert(ctx context.Context, it Item) (FileResult, error) {
 	}
 	name := path.Base(it.Rel)
 	props := map[string]string{PathProperty: it.Rel}
+	// Drive caps a property at 124 bytes of key plus value; a longer path is
+	// matched by name alone rather than failing the upload.
+	tagged := len(PathProperty)+len(it.Rel) <= maxPropertyBytes
+	if !tagged {
+		props = nil
+	}
 	res := FileResult{Rel: it.Rel}
 	err = c.retry(ctx, "upload "+it.Rel, func() error {
 		// Matched inside this one folder only: a same-named file elsewhere is never touched.
-		q := fmt.Sprintf("'%s' in parents and trashed = false and (appProperties has { key='%s' and value='%s' } or name = '%s')",
-			EscapeQ(parent), PathProperty, EscapeQ(it.Rel), EscapeQ(name))
+		q := fmt.Sprintf("'%s' in parents and trashed = false and name = '%s'", EscapeQ(parent), EscapeQ(name))
+		if tagged {
+			q = fmt.Sprintf("'%s' in parents and trashed = false and (appProperties has { key='%s' and value='%s' } or name = '%s')",
+				EscapeQ(parent), PathProperty, EscapeQ(it.Rel), EscapeQ(name))
+		}
 		found, err := c.list(ctx, q)
 		if err != nil {
 			return err
@@ -309,7 +320,7 @@ func (c *Client) upsert(ctx context.Context, it Item) (FileResult, error) {
 		}
 		if existing != nil {
 			res.ID = existing.Id
-			if existing.Md5Checksum == sum && existing.AppProperties[PathProperty] == it.Rel {
+			if existing.Md5Checksum == sum && (!tagged || existing.AppProperties[PathProperty] == it.Rel) {
 				res.Action = "unchanged"
 				return nil
 			}

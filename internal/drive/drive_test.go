@@ -230,7 +230,9 @@ func renameInServer(t *testing.T, srv *drivetest.Server, id, name string) {
 func TestQuotedNames(t *testing.T) {
 	srv := newServer(t)
 	dir := t.TempDir()
-	names := []string{`it's "best".csv`, `back\slash.txt`, `a' or name != 'x.txt`}
+	names := []string{`it's "best".csv`, `back\slash.txt`, `a' or name != 'x.txt`,
+		// Too long for the path property (124 bytes): matched by name alone.
+		strings.Repeat("long_name_", 12) + ".csv"}
 	for _, n := range names {
 		write(t, filepath.Join(dir, "results", n), n)
 	}

@@ -532,7 +532,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q map[string][]s
 		driveError(w, http.StatusBadRequest, "badRequest", "unknown uploadType "+ut)
 		return
 	}
-	if !s.parentWritable(w, meta.Parents, q) {
+	if !s.parentWritable(w, meta.Parents, q) || !checkProps(w, meta) {
 		return
 	}
 	f := &File{Name: meta.Name, MimeType: meta.MimeType, Parents: meta.Parents, AppProperties: meta.AppProperties}
@@ -586,6 +586,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, q map[string][]s
 		s.startSession(w, r, id)
 		return
 	}
+	if !checkProps(w, meta) {
+		return
+	}
 	if len(meta.Parents) > 0 {
 		driveError(w, http.StatusBadRequest, "fieldNotWritable", "The resource body includes fields which are not directly writable: parents (use addParents).")
 		return
@@ -595,6 +598,17 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, q map[string][]s
 		s.setContent(f, content)
 	}
 	writeJSON(w, f)
+}
+
+// checkProps enforces Drive's 124-byte limit on a property's key plus value.
+func checkProps(w http.ResponseWriter, meta File) bool {
+	for k, v := range meta.AppProperties {
+		if len(k)+len(v) > 124 {
+			driveError(w, http.StatusBadRequest, "badRequest", "The size of the property "+k+" exceeds 124 bytes.")
+			return false
+		}
+	}
+	return true
 }
 
 func applyMeta(f *File, meta File) {
@@ -615,7 +629,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, fileID str
 		driveError(w, http.StatusBadRequest, "badRequest", "resumable session metadata: "+err.Error())
 		return
 	}
-	if fileID == "" && !s.parentWritable(w, meta.Parents, r.URL.Query()) {
+	if (fileID == "" && !s.parentWritable(w, meta.Parents, r.URL.Query())) || !checkProps(w, meta) {
 		return
 	}
 	s.nextID++
