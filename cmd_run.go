@@ -34,6 +34,11 @@ func runRun(args []string) int {
 	python := fs.String("python", validate.DefaultPython(), "Python with nbclient and ipykernel")
 	sample := fs.Int("sample-size", 0, "rows to sample, injected as SAMPLE_SIZE (0: notebook default)")
 	model := fs.String("model-name", "", "transformer checkpoint, injected as MODEL_NAME")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: colab-notebook-action run --mode quickstart|smoke|full [flags]")
+		fs.PrintDefaults()
+		fmt.Fprintln(os.Stderr, "exit status: 0 ok, 1 a cell raised, 2 bad input, 3 a cell timed out, 4 the kernel died, 5 the executor could not run")
+	}
 	if err := fs.Parse(args); err != nil {
 		return execute.ExitBadInput
 	}
