@@ -397,7 +397,11 @@ func (r *runner) comment(ctx context.Context) {
 		return
 	}
 	owner, repo := r.ctx.Repo()
-	gh, err := prcomment.NewClient(r.d.HTTPClient, r.ctx.APIURL, c.GitHubToken)
+	hc := r.d.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	gh, err := prcomment.NewClient(hc, r.ctx.APIURL, c.GitHubToken)
 	if err != nil {
 		r.gh.Warningf("PR comment skipped: %v", err)
 		return

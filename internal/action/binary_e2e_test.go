@@ -50,8 +50,8 @@ func TestRealBinary(t *testing.T) {
 	}
 	h := &harness{t: t, env: env}
 	code := Run(context.Background(), Deps{
-		Getenv:   func(k string) string { return env[k] },
-		Out:      &log,
+		Getenv: func(k string) string { return env[k] },
+		Out:    &log,
 		// The subcommands see what they would on a runner, GITHUB_ACTIONS included.
 		Pipeline: &Binary{Exe: exe, Log: &log, Env: append(os.Environ(), "GITHUB_ACTIONS=true", "GITHUB_WORKSPACE="+work)},
 	})
