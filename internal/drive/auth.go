@@ -201,8 +201,9 @@ func (c Credentials) Resolve(ctx context.Context, hc *http.Client) (*Auth, error
 		}
 		return &Auth{TokenSource: cfg.TokenSource(ctx), Kind: "service account", Account: f.ClientEmail}, nil
 	case f.Type == "authorized_user":
+		// The file is one unit: its own refresh token beats a stray environment one.
 		rt := f.RefreshToken
-		if c.RefreshToken != "" {
+		if rt == "" {
 			rt = c.RefreshToken
 		}
 		return c.refreshTokenAuth(ctx, f.ClientID, f.ClientSecret, rt, tokenURL)

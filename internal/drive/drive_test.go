@@ -685,3 +685,17 @@ func TestIntegration(t *testing.T) {
 		t.Errorf("second publish created a new notebook %s (first %s)", ids[1], ids[0])
 	}
 }
+
+func TestAuthorizedUserFile(t *testing.T) {
+	srv := newServer(t)
+	fx := newFixture(t)
+	file := []byte(`{"type": "authorized_user", "client_id": "cid", "client_secret": "csecret", "refresh_token": "good-refresh"}`)
+	env := map[string]string{EnvServiceAccountJSON: string(file), EnvRefreshToken: "stale-from-env", EnvTokenURL: srv.TokenURL()}
+	creds, err := CredentialsFromEnv(Credentials{JSON: file, Source: "the credentials input"}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := publish(t, srv, creds, testOptions(srv, &logBuf{}), Sources{Notebook: fx.notebook}); err != nil {
+		t.Fatalf("authorized_user file with a stray env refresh token: %v", err)
+	}
+}
