@@ -78,6 +78,7 @@ type Client struct {
 	opts    Options
 	driveID string            // the shared drive holding the folder, "" for My Drive
 	folders map[string]string // rel dir -> folder ID; "" is the root folder
+	checked bool              // the target folder was found and is writable
 }
 
 // New authenticates (fetching a token once so a bad credential fails here, with a
@@ -172,6 +173,7 @@ func (c *Client) checkFolder(ctx context.Context) error {
 		return fmt.Errorf("%s can read but not write the Drive folder %q (%s): share it with %s as Editor", c.who(), f.Name, f.Id, c.who())
 	}
 	c.driveID = f.DriveId
+	c.checked = true
 	if c.driveID == "" && c.auth.ServiceAccount() {
 		// Existing files owned by a person can still be updated, so this only warns;
 		// creating a new file will fail with storageQuotaExceeded, explained then.
@@ -534,8 +536,11 @@ func (c *Client) explain(err error, doing string) error {
 		fix = fmt.Sprintf("the token lacks the Drive scope: request %s when creating it", Scope)
 	case ge.Code == http.StatusForbidden:
 		fix = fmt.Sprintf("Drive refused the request (403 %s): check that folder %s is shared with %s as Editor", r, c.opts.FolderID, c.who())
-	case ge.Code == http.StatusNotFound:
+	case ge.Code == http.StatusNotFound && !c.checked:
+		// The folder check itself: the ID or the sharing is wrong.
 		fix = fmt.Sprintf("Drive says folder %s does not exist for %s (404): check the folder-id (the ID at the end of drive.google.com/drive/folders/ID) and share the folder with that account; for a shared drive, add the account as a member", c.opts.FolderID, c.who())
+	case ge.Code == http.StatusNotFound:
+		fix = fmt.Sprintf("Drive answered 404: a file or folder was deleted or unshared while publishing; run again (%s)", shortErr(err))
 	default:
 		return fmt.Errorf("%s: %w", doing, err)
 	}

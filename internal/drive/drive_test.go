@@ -699,3 +699,13 @@ func TestAuthorizedUserFile(t *testing.T) {
 		t.Fatalf("authorized_user file with a stray env refresh token: %v", err)
 	}
 }
+
+func TestNotFoundMidPublish(t *testing.T) {
+	srv := newServer(t)
+	fx := newFixture(t)
+	srv.Fail(drivetest.Fault{Op: "files.create", UploadType: "multipart", Status: 404, Reason: "notFound", Message: "File not found: f0003."})
+	_, err := publish(t, srv, oauthCreds(srv), testOptions(srv, &logBuf{}), Sources{Notebook: fx.notebook})
+	if err == nil || !strings.Contains(err.Error(), "deleted or unshared while publishing") || strings.Contains(err.Error(), "check the folder-id") {
+		t.Errorf("err = %v", err)
+	}
+}
