@@ -329,3 +329,26 @@ func TestExecutorMissing(t *testing.T) {
 		t.Errorf("executed notebook path %q: %v", res.NotebookPath, statErr)
 	}
 }
+
+func TestCancel(t *testing.T) {
+	t.Parallel()
+	py := kernelPython(t)
+	cells := cellsWith(t, map[string]string{"05_slow.py": "# %%\nimport time\ntime.sleep(60)\n"})
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	started := time.Now()
+	res, err := Run(ctx, Options{
+		Mode: ModeFull, CellsDir: cells, OutDir: filepath.Join(tmp, "out"),
+		ProjectRoot: filepath.Join(tmp, "project"), Python: py,
+	})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("got %v, want an interrupted run", err)
+	}
+	if took := time.Since(started); took > 20*time.Second {
+		t.Errorf("cancelled run took %s to stop", took)
+	}
+	if _, err := os.Stat(res.NotebookPath); err != nil {
+		t.Error(err)
+	}
+}

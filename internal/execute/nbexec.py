@@ -34,9 +34,15 @@ def emit(**event):
     _EVENTS.flush()
 
 
+_CLIENT = None
+
+
 def _terminate(signum, frame):
-    # Turn SIGTERM into an exception so the `with setup_kernel()` block shuts
-    # the kernel down instead of leaving it orphaned.
+    # Turn SIGTERM into an exception so the setup_kernel() block shuts the
+    # kernel down instead of leaving it orphaned; a busy kernel would not
+    # answer a polite shutdown request, so kill it.
+    if _CLIENT is not None:
+        _CLIENT.shutdown_kernel = "immediate"
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -81,6 +87,9 @@ def main():
         allow_errors=False,
         record_timing=True,
     )
+
+    global _CLIENT
+    _CLIENT = client
 
     def fail(kind, index, ename="", evalue="", tb=None):
         # A failed kernel will not answer a polite shutdown request.
