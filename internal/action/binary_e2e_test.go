@@ -38,7 +38,9 @@ func TestRealBinary(t *testing.T) {
 	v.Env = append(os.Environ(), "GITHUB_ACTIONS=")
 	var vErr bytes.Buffer
 	v.Stderr = &vErr
-	v.Run()
+	if err := v.Run(); err != nil && v.ProcessState.ExitCode() != 1 {
+		t.Skipf("validate cannot run on this machine (%v): %s", err, vErr.String())
+	}
 	want := len(ParseProblems(vErr.String()))
 
 	var log bytes.Buffer
