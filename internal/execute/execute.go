@@ -451,9 +451,8 @@ type event struct {
 }
 
 var (
-	ansiRE       = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
-	cellFrameRE  = regexp.MustCompile(`Cell In\[\d+\], line (\d+)`)
-	writefileArg = regexp.MustCompile(`^%%writefile`)
+	ansiRE      = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
+	cellFrameRE = regexp.MustCompile(`Cell In\[\d+\], line (\d+)`)
 )
 
 // StripANSI removes terminal colour codes (IPython colours tracebacks).
@@ -494,9 +493,6 @@ func originOf(c notebook.Cell, n int) string {
 		return ""
 	}
 	if n <= 0 {
-		if c.Origin.Module != "" && writefileArg.MatchString(c.Source) {
-			return fmt.Sprintf("%s:%d", c.Origin.File, c.Origin.Line)
-		}
 		return c.Origin.String()
 	}
 	f, l := c.Origin.Pos(n)
