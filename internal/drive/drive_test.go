@@ -424,6 +424,9 @@ func TestErrors(t *testing.T) {
 		}, []string{"can read but not write", "Editor"}},
 		{"revoked refresh token", func(srv *drivetest.Server, c *Credentials, o *Options) { c.RefreshToken = "revoked" },
 			[]string{"invalid_grant", EnvRefreshToken, "7 days"}},
+		{"token endpoint 401", func(srv *drivetest.Server, c *Credentials, o *Options) {
+			srv.Fail(drivetest.Fault{Op: "token", Status: 401, Body: `{"error": "invalid_client", "error_description": "Unauthorized"}`})
+		}, []string{"invalid_client", EnvClientID, EnvClientSecret}},
 		{"expired access token", func(srv *drivetest.Server, c *Credentials, o *Options) {
 			*c = Credentials{AccessToken: "expired"}
 		}, []string{"401", "access token"}},
