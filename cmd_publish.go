@@ -75,9 +75,16 @@ func runPublish(args []string) int {
 		return 2
 	}
 	logf := func(format string, a ...any) { fmt.Printf(format+"\n", a...) }
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["local-root"] && set["folder-id"] {
+		fmt.Fprintln(os.Stderr, "publish: --folder-id and --local-root exclude each other: publish to Drive or to a local folder")
+		return 2
+	}
 
-	if *folderID == "" {
-		if !creds.Empty() {
+	// An explicit --local-root (make demo) stays local even where DRIVE_FOLDER_ID is exported.
+	if *folderID == "" || set["local-root"] {
+		if !creds.Empty() && !set["local-root"] {
 			fmt.Println("publish: credentials found but no --folder-id (or DRIVE_FOLDER_ID): publishing to the local folder")
 		}
 		rep, err := drive.PublishLocal(*localRoot, plan, logf)
