@@ -67,7 +67,7 @@ def tfidf_baseline(train, test, seed: int) -> dict:
 
     t0 = time.time()
     pipe = Pipeline([("tfidf", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)),
-                     ("clf", LogisticRegression(C=10.0, max_iter=2000, random_state=seed))])
+                     ("clf", LogisticRegression(C=10.0, max_iter=300, random_state=seed))])
     pipe.fit(train["product_title"], train["label"])
     pred = pipe.predict(test["product_title"])
     return {"model": "tfidf_logreg", "accuracy": float(accuracy_score(test["label"], pred)),
@@ -114,11 +114,11 @@ def finetune_minilm(train, test, labels, args) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=str(DEFAULT_DATA))
-    p.add_argument("--epochs", type=float, default=4.0)
-    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--epochs", type=float, default=2.0)
+    p.add_argument("--lr", type=float, default=1.5e-4)
     p.add_argument("--warmup", type=float, default=0.06)
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--max-length", type=int, default=48)
+    p.add_argument("--max-length", type=int, default=32)
     p.add_argument("--max-train-rows", type=int, default=0, help="cap train rows (0 = all); for quick checks")
     p.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     p.add_argument("--seed", type=int, default=42)

@@ -95,6 +95,7 @@ class Config:
     lime_num_samples: int = 500  # perturbed texts per LIME explanation (seconds each on TF-IDF)
     shap_background_rows: int = 200  # training rows SHAP's linear explainer averages over
     n_example_predictions: int = 10  # rows in each of the correct/incorrect prediction CSVs
+    tune_bert_train_rows: int = 5_000  # BERT Optuna trials are short runs on this many train rows
 
     def __post_init__(self) -> None:
         if self.run_mode not in RUN_MODES:
