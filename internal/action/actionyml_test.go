@@ -1,0 +1,64 @@
+package action
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestActionYMLMatchesInputs keeps action.yml and readConfig in step: every
+// declared input reaches the program as INPUT_<NAME>, and the program reads it.
+func TestActionYMLMatchesInputs(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	inputsBlock := text[strings.Index(text, "\ninputs:\n"):strings.Index(text, "\noutputs:\n")]
+	declared := regexp.MustCompile(`(?m)^  ([a-z][a-z0-9-]*):$`).FindAllStringSubmatch(inputsBlock, -1)
+	envLines := regexp.MustCompile(`(?m)^\s+(INPUT_[A-Z0-9_]+): \$\{\{ inputs\.([a-z0-9-]+) \}\}$`).FindAllStringSubmatch(text, -1)
+	passed := map[string]string{}
+	for _, m := range envLines {
+		if want := "INPUT_" + strings.ToUpper(strings.ReplaceAll(m[2], "-", "_")); m[1] != want {
+			t.Errorf("%s carries inputs.%s; the program reads it as %s", m[1], m[2], want)
+		}
+		passed[m[2]] = m[1]
+	}
+	composite := map[string]bool{"setup-python": true, "python-version": true, "requirements": true}
+	if len(declared) < 15 {
+		t.Fatalf("found only %d inputs in action.yml: parsing is off", len(declared))
+	}
+	env := map[string]string{}
+	for _, m := range declared {
+		name := m[1]
+		if composite[name] {
+			continue
+		}
+		v, ok := passed[name]
+		if !ok {
+			t.Errorf("input %s is declared but not passed to the program", name)
+			continue
+		}
+		env[v] = "x-" + name
+	}
+	// Every passed input must change the parsed config (sentinels for strings;
+	// booleans and numbers are checked by their parse errors).
+	env["INPUT_MODE"], env["INPUT_SHARE"], env["INPUT_COMMENT"], env["INPUT_MAX_FILE_MB"], env["INPUT_SAMPLE_SIZE"] = "full", "true", "false", "7", "12"
+	env["INPUT_CREDENTIALS"] = `{"type": "service_account"}`
+	c, err := readConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join([]string{c.CellsDir, c.DataPath, c.ModelName, c.OutDir, c.ProjectRoot, c.LocalDriveRoot, c.FolderID, c.GitHubToken,
+		c.Creds.ClientID, c.Creds.ClientSecret, c.Creds.RefreshToken, c.Creds.AccessToken}, " ")
+	for _, m := range declared {
+		if s := "x-" + m[1]; env[passed[m[1]]] == s && !strings.Contains(got, s) {
+			t.Errorf("input %s is passed but readConfig ignores it", m[1])
+		}
+	}
+	if c.Mode != "full" || !c.Share || c.Comment || c.MaxFileBytes != 7<<20 || c.SampleSize != "12" || string(c.Creds.JSON) != env["INPUT_CREDENTIALS"] {
+		t.Errorf("config = %+v", c)
+	}
+}
