@@ -62,3 +62,25 @@ func TestActionYMLMatchesInputs(t *testing.T) {
 		t.Errorf("config = %+v", c)
 	}
 }
+
+func TestActionYMLOutputsAreSet(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := regexp.MustCompile(`(?m)^  ([a-z-]+):\n(?:    .*\n)*?    value: \$\{\{ steps\.run\.outputs\.([a-z-]+) \}\}$`).FindAllStringSubmatch(string(b), -1)
+	if len(outs) < 4 {
+		t.Fatalf("found %d outputs in action.yml", len(outs))
+	}
+	h := newHarness(t, "push")
+	h.run()
+	got := h.outputs()
+	for _, m := range outs {
+		if m[1] != m[2] {
+			t.Errorf("output %s maps to steps.run.outputs.%s", m[1], m[2])
+		}
+		if _, ok := got[m[2]]; !ok {
+			t.Errorf("action.yml declares output %s; the program never sets it (sets %v)", m[2], got)
+		}
+	}
+}
