@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/prodcat/colab-notebook-action/internal/prcomment"
 )
@@ -69,9 +70,22 @@ func (b *Binary) cmd(ctx context.Context, annotate bool, args ...string) (*exec.
 	if log == nil {
 		log = io.Discard
 	}
-	cmd.Stdout = log
-	cmd.Stderr = io.MultiWriter(log, &stderr)
+	// exec copies stdout and stderr on two goroutines; both land in one log.
+	lw := &lockedWriter{w: log}
+	cmd.Stdout = lw
+	cmd.Stderr = io.MultiWriter(lw, &stderr)
 	return cmd, &stderr
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // Build runs `build --cells C --out O`.
