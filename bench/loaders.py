@@ -5,8 +5,8 @@ The shared datasets live in `<repo>/../shared/datasets` (that is where CI mounts
 `BENCH_DATASETS` overrides the folder. Every loader applies the same cleaning rules the
 benchmark brief fixes, so a model's number is comparable across runs and machines:
 
-- asaniczka_random10k: uniform 10k sample of the user's Amazon schema, read by the
-  pipeline's data.load_dataset (category_id joined to amazon_categories.csv; 241 classes).
+- asaniczka_random10k: uniform 10k sample of the user's Amazon schema, category_id joined
+  to amazon_categories.csv (long-tailed, 241 classes).
 - asaniczka_per_category20: 20 rows for each of the 248 Amazon categories.
 - flipkart_20k: level-1 category of product_category_tree; single-level "trees" are the
   product name itself (junk labels) and are dropped; repeated titles are dropped so a
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,31 +24,25 @@ from typing import Callable
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
-SRC = REPO / "cells" / "src"
-if str(SRC) not in sys.path:
-    sys.path.insert(0, str(SRC))
 
 
 def datasets_root() -> Path:
     return Path(os.environ.get("BENCH_DATASETS") or (REPO.parent / "shared" / "datasets")).resolve()
 
 
-def _amazon(folder: Path) -> pd.DataFrame:
-    """The user's schema goes through the pipeline's own loader (data.load_dataset joins
-    category_id to amazon_categories.csv), so the bench measures what the notebook reads."""
-    import tempfile
-
-    import data
-    from config import Config
-    from project import Paths
-
-    cfg = Config(data_path=str(folder))
-    df, _ = data.load_dataset(cfg, Paths(Path(tempfile.gettempdir()) / "bench_unused_root"), source=str(folder))
-    return pd.DataFrame({
-        "product_title": df["product_title"].astype(str),
-        "product_description": df["product_description"].astype(str),
-        "category": df["category"].astype(str),
-    })
+def _amazon(products: str) -> Callable[[Path], pd.DataFrame]:
+    """Plain join, no de-duplication: the same rows, in the same order, as
+    bench/finetune_minilm.py reads, so both produce the identical 80/20 split."""
+    def load(folder: Path) -> pd.DataFrame:
+        prod = pd.read_csv(folder / products)
+        cats = pd.read_csv(folder / "amazon_categories.csv")
+        df = prod.merge(cats, left_on="category_id", right_on="id", how="inner")
+        return pd.DataFrame({
+            "product_title": df["title"].fillna("").astype(str),
+            "product_description": "",
+            "category": df["category_name"].astype(str),
+        })
+    return load
 
 
 def _level1(tree: str) -> tuple[str, int]:
@@ -103,9 +96,9 @@ class BenchDataset:
 
 DATASETS: dict[str, BenchDataset] = {d.name: d for d in (
     BenchDataset("asaniczka_random10k", "asaniczka_amazon2023_random10k",
-                 _amazon, has_description=False),
+                 _amazon("amazon_products_sample.csv"), has_description=False),
     BenchDataset("asaniczka_per_category20", "asaniczka_amazon2023_per_category20",
-                 _amazon, has_description=False),
+                 _amazon("amazon_products.csv"), has_description=False),
     BenchDataset("flipkart_20k", "flipkart_20k_title_category",
                  lambda p: _flipkart(p, header=False), has_description=False),
     BenchDataset("flipkart_999", "flipkart_999_full_columns",

@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import report  # noqa: E402
+import tables  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
 def render_block(result: dict) -> str:
-    return report.to_markdown(result, heading_level=4)
+    return tables.to_markdown(result, heading_level=4)
 
 
 def replace_block(readme_text: str, block: str) -> str:

@@ -29,8 +29,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
+# bench/ goes first: a pipeline module with the same name must not shadow a bench module.
 sys.path.insert(0, str(REPO / "cells" / "src"))
+sys.path.insert(0, str(HERE))
 # Keras must use torch (no TensorFlow here or in CI); no run may reach for the Hub.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,7 +39,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import report  # noqa: E402
+import tables  # noqa: E402
 
 SECTIONS = ("quality", "quickstart", "scale", "train_throughput", "latency", "api", "go_tool")
 
@@ -54,7 +55,7 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
         if name == "quality":
             import quality
 
-            secs = quality.run(quick, out_dir, use_cache=not args.no_cache,
+            secs = quality.run(quick, Path(args.cache_dir), use_cache=not args.no_cache,
                                datasets=args.datasets, models_only=args.models, log=log)
             result = list(zip(("quality", "quality_gap"), secs))
         elif name == "api":
@@ -67,7 +68,7 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
             result = [(name, getattr(speed, name)(quick, out_dir, log=log))]
     except Exception as e:
         log(traceback.format_exc())
-        result = [(name, report.section(name, [], status="error", note=f"{type(e).__name__}: {e}"[:500]))]
+        result = [(name, tables.section(name, [], status="error", note=f"{type(e).__name__}: {e}"[:500]))]
     for _, sec in result:
         sec["seconds"] = round(time.perf_counter() - t0, 1)
     log(f"[bench] {name}: {', '.join(s['status'] for _, s in result)} in {time.perf_counter() - t0:.0f} s")
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--datasets", help="quality: comma-separated dataset names (default all)")
     ap.add_argument("--models", help="quality: comma-separated model keys (default all)")
     ap.add_argument("--no-cache", action="store_true", help="quality: retrain even cached models")
+    ap.add_argument("--cache-dir", default=str(HERE / "out" / "cache"),
+                    help="where slow results are kept between runs (default bench/out/cache)")
     ap.add_argument("--merge", action="store_true",
                     help="keep sections of an earlier bench.json that this run doesn't redo")
     args = ap.parse_args(argv)
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
 
     json_path = out_dir / "bench.json"
-    result = {"date": report.now_utc(), "quick": args.quick, "machine": report.machine_info(),
+    result = {"date": tables.now_utc(), "quick": args.quick, "machine": tables.machine_info(),
               "command": " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
               "load_avg_start": list(os.getloadavg()), "sections": {}}
     if args.merge and json_path.is_file():
@@ -110,8 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     result["total_seconds"] = round(time.perf_counter() - t0, 1)
 
     json_path.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    (out_dir / "bench.md").write_text(report.to_markdown(result), encoding="utf-8")
-    print(report.to_text(result))
+    (out_dir / "bench.md").write_text(tables.to_markdown(result), encoding="utf-8")
+    print(tables.to_text(result))
     log(f"[bench] wrote {json_path} and {out_dir / 'bench.md'} in {result['total_seconds']:.0f} s")
     return 1 if any(s["status"] == "error" for s in result["sections"].values()) else 0
 

