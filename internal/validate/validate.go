@@ -388,6 +388,26 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 	// Steps 1..12, in order, each followed by code before the next step.
 	var steps []heading
 	seen := map[int]heading{}
+	present := map[int]bool{}
+	for _, h := range hs {
+		if m := stepRE.FindStringSubmatch(h.text); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			present[n] = true
+		}
+	}
+	// A gap of steps that appear nowhere is reported once as "missing";
+	// "comes after" is only for steps that exist but are out of place.
+	outOfPlace := func(n, last int) bool {
+		if n < last {
+			return true
+		}
+		for k := last + 1; k < n; k++ {
+			if present[k] {
+				return true
+			}
+		}
+		return false
+	}
 	last := 0
 	for _, h := range hs {
 		m := stepRE.FindStringSubmatch(h.text)
@@ -402,7 +422,7 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 		case seen[n].file != "":
 			atH(h, "\"Step %d\" heading appears twice (first at %s:%d)", n, seen[n].file, seen[n].line)
 			continue
-		case n != last+1:
+		case n != last+1 && outOfPlace(n, last):
 			atH(h, "\"Step %d\" comes after \"Step %d\"; steps must appear in order 1..%d", n, last, Steps)
 		}
 		seen[n] = h

@@ -139,6 +139,12 @@ func TestProblems(t *testing.T) {
 			edit(t, f, "## Step 6 — Section 6", "## Step6 Section 6")
 			return "", 0, "missing markdown heading \"## Step 6 — ...\""
 		}},
+		{"missing steps are not also out of order", func(t *testing.T, dir string) (string, int, string) {
+			f := filepath.Join(dir, "05_steps.py")
+			edit(t, f, "## Step 1 — Section 1", "## Overview")
+			edit(t, f, "## Step 2 — Section 2", "## More")
+			return "", 0, "missing markdown heading \"## Step 2 — ...\""
+		}},
 		{"step without code", func(t *testing.T, dir string) (string, int, string) {
 			f := filepath.Join(dir, "05_steps.py")
 			edit(t, f, "# %%\nstep_9 = 9\n", "")
@@ -247,6 +253,9 @@ func TestProblems(t *testing.T) {
 				if p.File == want.File && p.Line == want.Line && strings.Contains(p.Message, msg) {
 					if tc.name == "parse error hides structure noise" && len(rep.Problems) != 1 {
 						t.Errorf("want only the parse problem, got:\n%s", cellsrc.Problems(rep.Problems))
+					}
+					if tc.name == "missing steps are not also out of order" && len(rep.Problems) != 2 {
+						t.Errorf("want just the two missing steps, got:\n%s", cellsrc.Problems(rep.Problems))
 					}
 					return
 				}
