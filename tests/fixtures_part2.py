@@ -31,9 +31,10 @@ def make_rows(n: int = 300, seed: int = 0) -> pd.DataFrame:
     for i in range(n):
         cat = names[i % len(names)]
         words = CATEGORIES[cat]
-        # 1 in 7 titles borrows a word from another class, so the task is not trivially separable.
-        other = CATEGORIES[names[(i + 1) % len(names)]]
-        title_words = rng.sample(words, 3) + rng.sample(FILLER, 2) + ([rng.choice(other)] if i % 7 == 0 else [])
+        # Every third title borrows words from another class, so some test rows are genuinely hard.
+        other = CATEGORIES[names[(i + 1 + i // 6) % len(names)]]
+        own = 1 if i % 3 == 0 else 3
+        title_words = rng.sample(words, own) + rng.sample(FILLER, 2) + (rng.sample(other, 2) if i % 3 == 0 else [])
         rng.shuffle(title_words)
         desc = "" if i % 4 == 0 else " ".join(rng.sample(words, 2) + rng.sample(FILLER, 3)) + "."
         rows.append({"asin": f"B{i:09d}", "product_title": " ".join(title_words).title(),
@@ -86,3 +87,42 @@ def build_project(paths, n: int = 300, seed: int = 0, with_models: bool = True) 
     ]), paths.results / "metrics_baselines.csv")
     out["baseline"] = logreg
     return out
+
+
+# --- a trained project shared by the tests of Steps 8-12 ---------------------------------
+
+_TRAINED: dict[str, str] = {}
+
+
+def smoke_cfg(paths, **overrides):
+    from config import Config
+
+    base = dict(project_root=str(paths.root), num_train_epochs=2.0, n_hard_examples=6, lime_num_samples=100,
+                shap_background_rows=60)
+    base.update(overrides)
+    return Config.for_mode("smoke", **base)
+
+
+def trained_root(tmp_path_factory) -> str:
+    """A PROJECT_ROOT with the fixture data, baselines and a fine-tuned tiny BERT (built once per run)."""
+    if "root" not in _TRAINED:
+        import finetune
+        import project
+
+        paths = project.make_tree(str(tmp_path_factory.mktemp("trained") / "product_categorization_project"))
+        build_project(paths)
+        finetune.run(smoke_cfg(paths), paths)
+        _TRAINED["root"] = str(paths.root)
+    return _TRAINED["root"]
+
+
+def copy_project(src_root: str, dst_dir) -> "object":
+    """A private copy of a project tree (tests that change files must not touch the shared one)."""
+    import shutil
+    from pathlib import Path
+
+    import project
+
+    dst = Path(dst_dir) / "product_categorization_project"
+    shutil.copytree(src_root, dst)
+    return project.make_tree(str(dst))

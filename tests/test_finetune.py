@@ -1,0 +1,150 @@
+"""Step 6 on the tiny BERT: training, the saved model, fallbacks in real training, resume, pre-check."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import fallback
+import finetune
+from fixtures_part2 import build_project, smoke_cfg, trained_root
+from project import Paths, read_notes
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    import project
+
+    return project.make_tree(trained_root(tmp_path_factory))
+
+
+def test_final_model_is_complete_and_pipeline_returns_category_names(trained: Paths):
+    from transformers import pipeline
+
+    info = json.loads((trained.bert_final / "training_info.json").read_text())
+    assert info["model_name"] == "tiny-bert" and info["global_step"] == 28  # 210 rows / 16 x 2 epochs
+    assert 0.0 <= info["val_macro_f1"] <= 1.0
+    assert not (trained.models / ".bert_final.tmp").exists()
+    assert list((trained.bert_logs / "tiny-bert").glob("events.out.tfevents.*")), "no TensorBoard events"
+    labels = set(json.loads((trained.models / "label_map.json").read_text())["label2id"])
+    out = pipeline("text-classification", model=str(trained.bert_final))("Leather Running Sneaker Trail")
+    assert out[0]["label"] in labels
+
+
+def test_second_run_skips_when_final_is_complete(trained: Paths):
+    res = finetune.run(smoke_cfg(trained), trained)
+    assert res["skipped"] is True and res["global_step"] == 28
+
+
+def test_fallbacks_in_real_training(project: Paths, monkeypatch):
+    """A model that cannot load, then OOM at batch 16 and 8: training ends at batch 4 x accumulation 4."""
+    build_project(project, with_models=False)
+    real = finetune.train_model
+    attempts = []
+
+    def flaky(cfg, paths, settings, *a, **kw):
+        attempts.append((settings["model_name"], settings["batch_size"]))
+        if settings["model_name"] == "tiny-bert" and settings["batch_size"] >= 8:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 1.50 GiB")
+        return real(cfg, paths, settings, *a, **kw)
+
+    monkeypatch.setattr(finetune, "train_model", flaky)
+    missing = str(project.root / "no-such-model")
+    plan = [{"model_name": missing, "batch_size": 16, "grad_accum": 1, "use_cpu": True, "why": "requested"}]
+    plan += fallback.build_plan("tiny-bert", "tiny-bert", 16, on_gpu=False, min_batch_size=4)
+    res = finetune.run(smoke_cfg(project, num_train_epochs=1.0), project, plan=plan)
+    assert attempts == [(missing, 16), ("tiny-bert", 16), ("tiny-bert", 8), ("tiny-bert", 4)]
+    assert res["per_device_train_batch_size"] == 4 and res["gradient_accumulation_steps"] == 4
+    assert [f["kind"] for f in res["fallbacks"]] == ["model_load", "oom", "oom"]
+    note = read_notes(project)["fallbacks: Step 6 fine-tuning"]
+    assert "no-such-model" in note and "failed (model_load)" in note
+    assert note.count("CUDA out of memory. Tried to allocate 1.50 GiB") == 2
+    assert "succeeded with tiny-bert batch=4x4 on cpu" in note
+    saved = json.loads((project.bert_final / "training_info.json").read_text())
+    assert saved["settings"]["batch_size"] == 4
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _callbacks():
+    from transformers import TrainerCallback
+
+    class StopAt(TrainerCallback):
+        def on_step_end(self, args, state, control, **kw):
+            if state.global_step == 5:
+                raise Interrupt("simulated Colab disconnect at step 5")
+
+    class FirstStep(TrainerCallback):
+        first = None
+
+        def on_step_end(self, args, state, control, **kw):
+            if FirstStep.first is None:
+                FirstStep.first = state.global_step
+
+    return StopAt(), FirstStep
+
+
+def test_interrupted_run_resumes_from_last_complete_checkpoint(project: Paths):
+    build_project(project, with_models=False)
+    cfg = smoke_cfg(project, num_train_epochs=1.0, eval_steps=2, early_stopping_patience=0)
+    stop, first_step = _callbacks()
+    with pytest.raises(Interrupt):
+        finetune.run(cfg, project, callbacks=[stop])
+    ckpt_root = finetune.checkpoint_root(project, "tiny-bert")
+    assert (ckpt_root / "checkpoint-4" / "trainer_state.json").is_file()
+    assert not finetune.is_final_complete(project.bert_final)
+    # A checkpoint the disconnect cut short: folder and config, no trainer state or weights.
+    (ckpt_root / "checkpoint-6").mkdir()
+    (ckpt_root / "checkpoint-6" / "config.json").write_text("{}")
+    res = finetune.run(cfg, project, callbacks=[first_step()])
+    assert res["resumed_from"].endswith("checkpoint-4")
+    assert first_step.first == 5  # the first step after resuming continues the old count
+    assert res["global_step"] == 14
+    notes = read_notes(project)["resume: Step 6 fine-tuning"]
+    assert "Resumed from checkpoint-4" in notes
+
+
+def test_half_written_checkpoints_are_skipped_and_noted(tmp_path, project: Paths):
+    root = tmp_path / "ckpts"
+    good = root / "checkpoint-2"
+    good.mkdir(parents=True)
+    (good / "trainer_state.json").write_text(json.dumps({"global_step": 2}))
+    from safetensors.torch import save_file
+
+    save_file({"w": torch.zeros(2)}, str(good / "model.safetensors"))
+    bad = root / "checkpoint-4"
+    bad.mkdir()
+    (bad / "trainer_state.json").write_text(json.dumps({"global_step": 4}))
+    (bad / "model.safetensors").write_bytes(b"\x00\x01truncated")
+    assert finetune.is_complete_checkpoint(good) and not finetune.is_complete_checkpoint(bad)
+    assert finetune.find_resume_checkpoint(root, project) == str(good)
+    assert "checkpoint-4" in read_notes(project)["resume: Step 6 fine-tuning"]
+
+
+def test_precheck_times_real_steps(trained: Paths):
+    est = finetune.precheck(smoke_cfg(trained), trained)
+    assert est["steps_timed"] == 2 and est["seconds_per_step"] > 0
+    assert est["steps_per_epoch"] == 14 and est["estimated_epoch_minutes"] > 0
+    assert est["peak_gpu_memory_gb"] is None  # CPU here; on a GPU this is max_memory_allocated
+    assert not (trained.models / ".precheck").exists()
+
+
+def test_training_arguments_follow_v5_and_the_gpu(trained: Paths):
+    cfg = smoke_cfg(trained)
+    s = {"model_name": "x", "batch_size": 16, "grad_accum": 1, "use_cpu": False}
+    t4 = {"cuda_available": True, "compute_capability": "7.5"}
+    a100 = {"cuda_available": True, "compute_capability": "8.0"}
+    import device
+
+    assert device.precision_flags(t4) == {"fp16": True, "bf16": False}
+    assert device.precision_flags(a100) == {"fp16": False, "bf16": True}
+    args = finetune.training_arguments(cfg, {**s, "use_cpu": True}, str(trained.root / "o"), has_eval=True,
+                                       n_train=100, device=t4)
+    assert args.use_cpu and not args.fp16  # CPU fallback turns mixed precision off
+    assert args.eval_strategy == "epoch" and args.metric_for_best_model == "macro_f1"
+    assert args.load_best_model_at_end and args.train_sampling_strategy == "group_by_length"
+    assert args.warmup_steps == pytest.approx(cfg.warmup_fraction)
+    assert args.report_to == ["tensorboard"]
