@@ -111,6 +111,11 @@ class Config:
     nb_alpha: float = 0.05
     rf_max_depth: Optional[int] = None
     rf_min_samples_leaf: int = 1
+    # every tree node stores a value per class: 248 classes x an unbounded tree is ~100 MB
+    # per tree, so trees are capped by leaf count (and the forest is saved compressed).
+    rf_max_leaf_nodes: int = 1000
+    rf_select_features: int = 20_000  # chi2-selected TF-IDF columns the forest sees (speed)
+    lstm_val_rows: int = 50_000
     lstm_embed_dim: int = 64
     lstm_units: int = 64
     lstm_patience: int = 2

@@ -98,14 +98,14 @@ def _class_sizes(n_rows: int, n_classes: int, rng: np.random.Generator, n_rare: 
 
 
 def _titles(labels: np.ndarray, vocab: list[np.ndarray], shared: np.ndarray,
-            rng: np.random.Generator) -> np.ndarray:
+            rng: np.random.Generator, own: tuple = (0.45, 0.8)) -> np.ndarray:
     """Vectorised title generation: brand + category words + shared words + a size."""
     n = len(labels)
     lengths = rng.integers(6, 22, size=n)
     out = np.empty(n, dtype=object)
     brands = rng.choice(np.array(_BRANDS), size=n)
     sizes = rng.integers(1, 200, size=n)
-    own_share = rng.uniform(0.45, 0.8, size=n)  # some titles are mostly generic words
+    own_share = rng.uniform(own[0], own[1], size=n)  # some titles are mostly generic words
     for c in np.unique(labels):
         idx = np.flatnonzero(labels == c)
         L = int(lengths[idx].max())
@@ -124,7 +124,7 @@ def make_catalogue(n_rows: int = 3000, seed: int = 42, missing_desc_frac: float 
     sizes = _class_sizes(n_rows, len(names), rng, n_rare=3)
     labels = rng.permutation(np.repeat(np.arange(len(names)), sizes))
     vocab = [np.array(_DEMO_CATEGORIES[c]) for c in names]
-    titles = _titles(labels, vocab, np.array(_SHARED), rng)
+    titles = _titles(labels, vocab, np.array(_SHARED), rng, own=(0.1, 0.45))
     desc = np.empty(len(labels), dtype=object)
     tmpl = rng.integers(0, len(_HTML), size=len(labels))
     for i, c in enumerate(labels):
