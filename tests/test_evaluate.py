@@ -1,0 +1,63 @@
+"""Step 8: metrics for every loadable model, readable plots for many classes, unseen test labels."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evaluate
+from fixtures_part2 import copy_project, smoke_cfg, trained_root
+from project import read_notes
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory):
+    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("eval"))
+    # A test row whose category never occurs in training.
+    test = pd.read_csv(paths.processed / "test.csv", keep_default_na=False)
+    extra = test.iloc[[0]].copy()
+    extra["category"], extra["label"], extra["asin"] = "Gift Cards", -1, "BNEWLABEL1"
+    pd.concat([test, extra]).to_csv(paths.processed / "test.csv", index=False)
+    return paths, evaluate.run(smoke_cfg(paths, n_confused_classes=4, n_roc_classes=3), paths)
+
+
+def test_metrics_csv_has_one_row_per_loadable_model(evaluated):
+    paths, res = evaluated
+    m = pd.read_csv(paths.results / "metrics.csv")
+    assert list(m.columns) == evaluate.METRIC_COLUMNS
+    assert list(m["model"]) == ["baseline", "logreg", "naive_bayes", "bert"]
+    assert m[evaluate.METRIC_COLUMNS[1:]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (m["top3_accuracy"] >= m["top2_accuracy"]).all() and (m["top2_accuracy"] >= m["accuracy"]).all()
+    assert "lstm" in res["not_evaluated"]  # listed in metrics_baselines.csv but not a .joblib
+    for name in m["model"]:
+        assert (paths.results / f"classification_report_{name}.txt").read_text().count("macro avg") == 1
+
+
+def test_unseen_test_label_is_counted_excluded_and_noted(evaluated):
+    paths, res = evaluated
+    assert res["n_unseen_excluded"] == 1 and res["n_test"] == 45
+    assert "Gift Cards" in read_notes(paths)["evaluation: unseen test labels"]
+    assert "Gift Cards" not in (paths.results / "classification_report_baseline.txt").read_text()
+
+
+def test_plots_exist_for_baseline_and_bert(evaluated):
+    paths, res = evaluated
+    for name in ("baseline", "bert"):
+        for f in (f"confusion_{name}_raw.png", f"confusion_{name}_normalized.png", f"roc_{name}.png"):
+            assert (paths.plots / f).stat().st_size > 5000
+        assert len(res["roc_auc"][name]) == 3
+
+
+def test_rerun_skips_unless_forced(evaluated):
+    paths, _ = evaluated
+    assert evaluate.run(smoke_cfg(paths), paths)["skipped"] is True
+
+
+def test_topk_and_most_confused():
+    classes = ["a", "b", "c"]
+    probs = np.array([[0.6, 0.3, 0.1], [0.2, 0.3, 0.5], [0.5, 0.4, 0.1]])
+    assert evaluate.topk_accuracy(["a", "b", "c"], probs, classes, 1) == pytest.approx(1 / 3)
+    assert evaluate.topk_accuracy(["a", "b", "c"], probs, classes, 2) == pytest.approx(2 / 3)
+    assert evaluate.topk_accuracy(["a", "b", "zzz"], probs, classes, 3) == pytest.approx(2 / 3)
+    cm = np.array([[10, 0, 0, 0], [0, 5, 4, 0], [0, 3, 6, 1], [0, 0, 0, 9]])
+    assert list(evaluate.most_confused(cm, 2)) == [1, 2]

@@ -1,0 +1,49 @@
+"""Step 9: LIME + SHAP on hard examples, and correct/incorrect prediction CSVs with full metadata."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import interpret
+from fixtures_part2 import copy_project, smoke_cfg, trained_root
+
+
+@pytest.fixture(scope="module")
+def explained(tmp_path_factory):
+    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("interp"))
+    return paths, interpret.run(smoke_cfg(paths, n_example_predictions=5), paths)
+
+
+def test_hard_examples_are_explained_with_lime_and_shap(explained):
+    paths, res = explained
+    hard = pd.read_csv(paths.interpretability / "hard_examples.csv")
+    assert len(hard) == 6 and res["notes"] == []
+    # the hardest rows come first: lowest probability for the true class
+    assert hard["p_true"].is_monotonic_increasing
+    for col in ("lime_html", "lime_png", "shap_png"):
+        assert all(paths.interpretability.joinpath(p.split("/")[-1]).stat().st_size > 1000 for p in hard[col])
+    assert hard["lime_top_words"].str.len().gt(0).all() and hard["shap_top_features"].str.len().gt(0).all()
+    assert "<table" in (paths.interpretability / "shap_hard_examples.html").read_text()
+
+
+def test_prediction_csvs_keep_all_original_columns(explained):
+    paths, _ = explained
+    test_cols = list(pd.read_csv(paths.processed / "test.csv").columns)
+    correct = pd.read_csv(paths.interpretability / "correct_predictions.csv", keep_default_na=False)
+    wrong = pd.read_csv(paths.interpretability / "incorrect_predictions.csv", keep_default_na=False)
+    for df in (correct, wrong):
+        assert list(df.columns) == test_cols + ["true", "predicted", "confidence", "top3"]
+        assert 1 <= len(df) <= 5
+        assert df["top3"].str.count(";").eq(2).all()
+    assert (correct["true"] == correct["predicted"]).all()
+    assert (wrong["true"] != wrong["predicted"]).all()
+
+
+def test_predictions_frame_scores():
+    import numpy as np
+
+    test = pd.DataFrame({"category": ["a", "b"], "product_title": ["x", "y"]})
+    out = interpret.predictions_frame(test, np.array([[0.7, 0.2, 0.1], [0.6, 0.3, 0.1]]), ["a", "b", "c"])
+    assert list(out["correct"]) == [True, False]
+    assert list(out["p_true"]) == [0.7, 0.3]
+    assert list(interpret.hard_examples(out, 1)["true"]) == ["b"]
