@@ -1,0 +1,72 @@
+"""Step 4 (BERT part): [CLS] embeddings with the stratified cap, the size/time check and the fallback model."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import embeddings
+import fallback
+import tiny_model
+from fixtures_part2 import build_project, smoke_cfg
+from project import read_notes
+
+
+def test_embeddings_fall_back_when_the_model_cannot_load(project):
+    build_project(project, with_models=False)
+    cfg = smoke_cfg(project, model_name=str(project.root / "no-such-bert"), fallback_model_name="tiny-bert",
+                    embed_max_rows=60)
+    res = embeddings.run(cfg, project)
+    assert res["model_name"] == "tiny-bert" and res["dim"] == 64
+    assert res["rows"] == {"train": 60, "val": 45, "test": 45}
+    train = np.load(project.embeddings / "train.npy")
+    labels = np.load(project.embeddings / "train_labels.npy")
+    assert train.dtype == np.float32 and train.shape == (60, 64) and np.isfinite(train).all()
+    assert len(set(labels)) == 6  # the stratified cap keeps every class
+    rows = np.load(project.embeddings / "train_rows.npy")
+    src = pd.read_csv(project.processed / "train.csv")
+    assert (src.loc[rows, "label"].to_numpy() == labels).all()
+    assert "no-such-bert" in read_notes(project)["fallbacks: Step 4 BERT embeddings"]
+    assert json.loads((project.embeddings / "meta.json").read_text())["fallbacks"][0]["kind"] == "model_load"
+    assert embeddings.run(cfg, project)["skipped"] is True
+
+
+def test_time_probe_raises_too_slow(project):
+    build_project(project, with_models=False)
+    df = pd.read_csv(project.processed / "train.csv", keep_default_na=False)
+    path = tiny_model.resolve_one("tiny-bert", project, df["product_title"].tolist())
+    tok, model = embeddings.load_encoder(path)
+    with pytest.raises(fallback.TooSlowError, match="exceeds embed_max_seconds"):
+        embeddings.embed_frame(tok, model, df, 16, 32, "cpu", probe=2, budget_rows=10_000_000, max_seconds=1.0)
+    ok = embeddings.embed_frame(tok, model, df.head(20), 16, 32, "cpu", probe=1, budget_rows=20, max_seconds=3600)
+    assert ok.shape == (20, 64)
+
+
+def test_stratified_cap_keeps_classes_and_size():
+    from sampling import stratified_cap
+
+    df = pd.DataFrame({"label": [0] * 90 + [1] * 9 + [2] * 1, "x": range(100)})
+    out = stratified_cap(df, 20, seed=1)
+    assert len(out) == 20 and set(out["label"]) == {0, 1, 2}
+    assert out["label"].value_counts()[0] > out["label"].value_counts()[1]
+    assert stratified_cap(df, 500) is df
+    assert len(stratified_cap(df, 2)) == 2
+
+
+def test_resolve_model_name_builds_tiny_bert_once(project):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    cfg = smoke_cfg(project)
+    path = tiny_model.resolve_model_name(cfg, project, ["red leather shoe", "blue cotton dress"] * 20)
+    assert path == str(project.models / "tiny-bert") and tiny_model.is_built(path)
+    mtime = (project.models / "tiny-bert" / "config.json").stat().st_mtime
+    assert tiny_model.resolve_model_name(cfg, project) == path  # no texts needed the second time
+    assert (project.models / "tiny-bert" / "config.json").stat().st_mtime == mtime
+    tok = AutoTokenizer.from_pretrained(path)
+    assert tok.tokenize("red shoe") == ["red", "shoe"]
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=3)
+    assert model.config.hidden_size == 64 and model.config.num_hidden_layers == 2
+    cfg_hub = smoke_cfg(project, model_name="bert-base-uncased")
+    assert tiny_model.resolve_model_name(cfg_hub, project) == "bert-base-uncased"
