@@ -54,7 +54,9 @@ def embed_frame(tokenizer, model, df, batch_size: int, max_length: int, device: 
             sl = slice(start, start + batch_size)
             enc = tokenizer(titles[sl], descs[sl] if descs else None, truncation=True, max_length=max_length,
                             padding=True, return_tensors="pt").to(device)
-            hidden = model(**enc).last_hidden_state
+            # fp16 autocast roughly triples GPU throughput; the vectors are stored as float32 anyway.
+            with torch.autocast("cuda", dtype=torch.float16, enabled=device == "cuda"):
+                hidden = model(**enc).last_hidden_state
             out[sl] = hidden[:, 0, :].float().cpu().numpy()
             if probe and b + 1 == probe:
                 per_row = (time.perf_counter() - t0) / min(len(titles), (b + 1) * batch_size)

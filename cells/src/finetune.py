@@ -343,12 +343,19 @@ def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str,
     train_df, val_df, id2label, label2id = load_finetune_data(cfg, paths)
     plan = [settings] if settings else initial_plan(cfg, info)
     out_dir = paths.models / ".precheck"
+    # Only a few batches are timed: tokenising all 200k training rows for that would be wasted minutes.
+    n_probe = int(cfg.precheck_steps) * int(cfg.per_device_train_batch_size) * 4
+    probe_df = train_df.sample(n=min(len(train_df), n_probe), random_state=int(cfg.seed))
 
     def attempt(s):
+        import tiny_model
+
+        # The smoke-mode tiny BERT's vocabulary must come from all training rows, not the probe sample.
+        tiny_model.resolve_one(s["model_name"], paths, _texts_for_vocab(train_df))
         timer = _step_timer()
         if torch.cuda.is_available():
             torch.cuda.reset_peak_memory_stats()
-        trainer, _, name = build_trainer(cfg, paths, s, train_df, None, id2label, label2id, output_dir=str(out_dir),
+        trainer, _, name = build_trainer(cfg, paths, s, probe_df, None, id2label, label2id, output_dir=str(out_dir),
                                          device=info, callbacks=[timer], max_steps=int(cfg.precheck_steps),
                                          report_to="none", save=False)
         trainer.train()
