@@ -83,11 +83,11 @@ def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
         elif name == "linear_svc":
             fidx = _subsample(y, cfg.baseline_max_train_rows, cfg.seed)
             k = min(3, int(pd.Series(y[fidx]).value_counts().min()))
-            svc = LinearSVC(C=cfg.svc_C)
+            svc = LinearSVC(C=cfg.svc_c)
             # calibration gives predict_proba (top-k, LIME) at the cost of k+1 fits
             clf = CalibratedClassifierCV(svc, cv=k, method="sigmoid", ensemble=False) if k >= 2 else svc
             clf.fit(X[fidx], y[fidx])
-            info.update(train_rows=len(fidx), notes=f"LinearSVC C={cfg.svc_C}"
+            info.update(train_rows=len(fidx), notes=f"LinearSVC C={cfg.svc_c}"
                         + (f", sigmoid-calibrated ({k}-fold)" if k >= 2 else ", uncalibrated (a class has 1 row)")
                         + f" on {len(fidx):,} rows")
         elif name == "naive_bayes":

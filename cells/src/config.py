@@ -107,7 +107,7 @@ class Config:
     baseline_max_train_rows: int = 200_000
     gridsearch_cv: int = 3
     logreg_max_iter: int = 15  # saga epochs; tol=1e-3 usually stops earlier
-    svc_C: float = 0.5
+    svc_c: float = 0.5
     nb_alpha: float = 0.05
     rf_max_depth: Optional[int] = None
     rf_min_samples_leaf: int = 1

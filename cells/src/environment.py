@@ -1,0 +1,105 @@
+"""Install only what the runtime lacks, and record the package versions actually present.
+
+Colab already ships torch, numpy, pandas, scikit-learn, transformers, keras, nltk...; reinstalling
+or pinning them breaks the runtime ("numpy.dtype size changed"). So `ensure_packages` installs
+only missing packages (lime, optuna, ...) at the versions CI tests, and only inside Colab;
+elsewhere it prints what is missing and how to install it.
+`write_requirements` writes PROJECT_ROOT/requirements.txt + environment.yml from
+importlib.metadata (what is really installed), so they never disagree with the run.
+
+    import environment
+    environment.ensure_packages()                # the install cell
+    environment.write_requirements(paths)        # Step 1
+"""
+from __future__ import annotations
+
+import importlib.metadata as md
+import platform
+import subprocess
+import sys
+from typing import Optional
+
+# Packages Colab lacks, pinned to the versions in requirements-ci.txt (tested there).
+EXTRA_PACKAGES = {"lime": "0.2.0.1", "optuna": "4.5.0"}
+# Packages the notebook uses that Colab already has: never installed/pinned by us.
+PREINSTALLED = ("numpy", "pandas", "scikit-learn", "scipy", "torch", "transformers", "accelerate", "datasets",
+                "keras", "tensorboard", "matplotlib", "seaborn", "joblib", "tqdm", "pyyaml", "nltk", "tokenizers",
+                "shap", "kagglehub", "fastapi", "uvicorn", "nbconvert", "h5py")
+RECORDED = PREINSTALLED + tuple(EXTRA_PACKAGES)
+
+
+def version(name: str) -> Optional[str]:
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return None
+
+
+def missing(packages: dict[str, str] = EXTRA_PACKAGES) -> dict[str, str]:
+    return {n: v for n, v in packages.items() if version(n) is None}
+
+
+def ensure_packages(packages: dict[str, str] = EXTRA_PACKAGES, in_colab: Optional[bool] = None,
+                    runner=subprocess.run) -> dict:
+    """pip-install the missing packages in Colab; elsewhere only report them."""
+    from project import in_colab as _in_colab
+
+    colab = _in_colab() if in_colab is None else in_colab
+    todo = missing(packages)
+    present = {n: version(n) for n in packages if n not in todo}
+    if not todo:
+        print("All extra packages already installed:", ", ".join(f"{n}=={v}" for n, v in present.items()))
+        return {"installed": [], "present": present, "missing": []}
+    specs = [f"{n}=={v}" for n, v in todo.items()]
+    if not colab:
+        print("Not in Colab: not installing anything. Missing: " + ", ".join(specs)
+              + f"\nInstall them into this environment with:  {sys.executable} -m pip install " + " ".join(specs)
+              + "\n(the steps that need them say so and fall back where they can).")
+        return {"installed": [], "present": present, "missing": list(todo)}
+    print("Installing only what this runtime lacks:", " ".join(specs))
+    proc = runner([sys.executable, "-m", "pip", "install", "--quiet", *specs], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"pip install {' '.join(specs)} failed:\n{proc.stderr[-2000:]}")
+    md_cache_clear()
+    return {"installed": specs, "present": present, "missing": [n for n in todo if version(n) is None]}
+
+
+def md_cache_clear() -> None:
+    import importlib
+
+    importlib.invalidate_caches()
+
+
+def installed_versions(names=RECORDED) -> dict[str, str]:
+    return {n: v for n in names if (v := version(n)) is not None}
+
+
+def write_requirements(paths) -> dict:
+    """requirements.txt and environment.yml with the versions present in this runtime."""
+    from project import atomic_write_text
+
+    vers = installed_versions()
+    py = platform.python_version()
+    header = (f"# Versions present in the runtime that produced these artifacts (Python {py}).\n"
+              "# In Colab, do NOT reinstall numpy/pandas/torch/transformers: install only missing packages.\n")
+    req = header + "".join(f"{n}=={v}\n" for n, v in sorted(vers.items()))
+    env = (f"name: product-categorization\nchannels:\n  - conda-forge\ndependencies:\n  - python={py}\n  - pip\n"
+           "  - pip:\n" + "".join(f"      - {n}=={v}\n" for n, v in sorted(vers.items())))
+    atomic_write_text(paths.root / "requirements.txt", req)
+    atomic_write_text(paths.root / "environment.yml", env)
+    return {"python": py, "packages": vers, "files": [str(paths.root / "requirements.txt"),
+                                                      str(paths.root / "environment.yml")]}
+
+
+def describe_runtime() -> dict:
+    info = {"python": platform.python_version(), "platform": platform.platform()}
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        info["cuda"] = torch.cuda.is_available()
+        if info["cuda"]:
+            info["gpu"] = torch.cuda.get_device_name(0)
+    except Exception as exc:  # noqa: BLE001
+        info["torch"] = f"unavailable ({exc})"
+    return info

@@ -1,0 +1,31 @@
+"""Build the run's `cfg` and `paths` from the notebook parameters (called once, after the
+modules are written to SRC_DIR).
+
+    cfg, paths = setup_run.init(RUN_MODE, PROJECT_ROOT, DATA_PATH, SAMPLE_SIZE, FORCE, MODEL_NAME)
+"""
+from __future__ import annotations
+
+import os
+
+
+def init(run_mode: str, project_root: str, data_path: str = "", sample_size: int = 10_000,
+         force: bool = False, model_name: str = "", **overrides):
+    """Config.for_mode(run_mode) + the parameters + PC_* env overrides; makes the tree."""
+    from config import Config, env_overrides
+    from project import make_tree
+
+    paths = make_tree(project_root)
+    values = {"project_root": str(paths.root), "force": bool(force), "data_path": str(data_path or ""),
+              "quickstart_sample": int(sample_size)}
+    if model_name:
+        values["model_name"] = model_name
+    env = env_overrides()  # e.g. PC_LSTM_EPOCHS=1 from CI; coerced to the field types
+    if env:
+        coerced = Config.from_dict(env)
+        values.update({k: getattr(coerced, k) for k in env})
+    values.update(overrides)
+    cfg = Config.for_mode(run_mode, **values)
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    print(f"RUN_MODE={cfg.run_mode}  PROJECT_ROOT={paths.root}  DATA_PATH={cfg.data_path or '(auto)'}  "
+          f"SAMPLE_SIZE={cfg.quickstart_sample}  FORCE={cfg.force}  MODEL_NAME={cfg.model_name}")
+    return cfg, paths
