@@ -1,0 +1,18 @@
+# %% [markdown]
+# ## Step 5 — Baseline model training & evaluation
+# On the TF-IDF features: Logistic Regression tuned with `GridSearchCV`, a calibrated linear SVM, MultinomialNB
+# and a RandomForest; plus a Keras 3 LSTM (PyTorch backend, early stopping, class weights). Methods that can't
+# take all 1.4M rows use stratified subsamples whose sizes are in `config_colab.yaml` (recorded in `NOTES.md`).
+# Each sklearn model is saved as one Pipeline (raw text → clean → TF-IDF → classifier) in `models/`; the best
+# (validation macro-F1) also as `models/baseline.joblib`; the LSTM as `models/lstm.h5` + `lstm_vocab.json`.
+# Metrics: `results/metrics_baselines.csv`.
+
+# %%
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")  # before keras is imported anywhere
+import baselines
+
+step5 = baselines.run(cfg, paths)
+display(step5["metrics"])
+print("best sklearn baseline:", step5.get("best", "(see metrics)"))
