@@ -1,5 +1,5 @@
 # %% [markdown] tags=["quickstart"]
-# ## Environment & dependencies
+# ## Install: environment & dependencies
 # Colab already has torch, numpy, pandas, scikit-learn, transformers, keras, nltk and more; reinstalling
 # or pinning them breaks the runtime. This cell installs **only what is missing** (pinned to the versions
 # tested in CI) and does nothing when everything is present. Step 1 writes the versions actually present

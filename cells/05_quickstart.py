@@ -1,5 +1,5 @@
 # %% [markdown] tags=["quickstart"]
-# ## Quick Start
+# ### Quick Start: train and evaluate a tiny baseline
 # A complete tiny run: loads your data (`DATA_PATH`, else `data/raw/`, else the built-in **demo** catalogue,
 # announced when used), takes a stratified sample of at most `SAMPLE_SIZE` rows, trains TF-IDF + Logistic
 # Regression, and prints accuracy and macro-F1. Saves `results/quickstart_metrics.json` and
