@@ -7,7 +7,7 @@
 # The notebook's logic lives in plain Python modules so that it can be tested, reused and run outside
 # Colab. Each cell below writes one module to `PROJECT_ROOT/src/` with `%%writefile` (collapse this section
 # once it has run). The cells are generated from the repository's `cells/src/` files, byte for byte; edit
-# those files, not these cells. Modules used only by later steps are written in those steps.
+# those files, not these cells.
 
 # %% src="config.py" tags=["quickstart"]
 
@@ -34,6 +34,34 @@
 # %% src="quickstart.py" tags=["quickstart"]
 
 # %% src="project_docs.py" tags=["quickstart"]
+
+# %% src="device.py" tags=["quickstart"]
+
+# %% src="sampling.py" tags=["quickstart"]
+
+# %% src="splits.py" tags=["quickstart"]
+
+# %% src="fallback.py" tags=["quickstart"]
+
+# %% src="tiny_model.py" tags=["quickstart"]
+
+# %% src="embeddings.py" tags=["quickstart"]
+
+# %% src="finetune.py" tags=["quickstart"]
+
+# %% src="tuning.py" tags=["quickstart"]
+
+# %% src="inference.py" tags=["quickstart"]
+
+# %% src="evaluate.py" tags=["quickstart"]
+
+# %% src="interpret.py" tags=["quickstart"]
+
+# %% src="api/app.py" tags=["quickstart"]
+
+# %% src="report.py" tags=["quickstart"]
+
+# %% src="delivery.py" tags=["quickstart"]
 
 # %% [markdown] tags=["quickstart"]
 # Import the modules and build the one typed configuration (`cfg`) and the folder layout (`paths`) that every

@@ -14,20 +14,6 @@
 #   accumulation) → `distilbert-base-uncased` → CPU.
 # - Training curves: `experiments/logs/bert/` (TensorBoard).
 
-# %% src="device.py"
-
-# %% src="sampling.py"
-
-# %% src="splits.py"
-
-# %% src="fallback.py"
-
-# %% src="tiny_model.py"
-
-# %% src="embeddings.py"
-
-# %% src="finetune.py"
-
 # %% [markdown]
 # ### Which device will train?
 # `torch.cuda.is_available()`, the GPU's name, memory and compute capability, and the precision chosen.
@@ -36,17 +22,6 @@
 import device
 DEVICE_INFO = device.run(cfg, paths)
 DEVICE_INFO
-
-# %% [markdown]
-# ### BERT [CLS] embeddings (Step 4 feature representation)
-# Pooled [CLS] vectors of up to `cfg.embed_max_rows` rows per split, saved as `.npy` in
-# `data/processed/embeddings/`. A few batches are timed first; if the estimate exceeds
-# `cfg.embed_max_seconds` (or the model fails) the smaller fallback model is used and noted.
-
-# %%
-import embeddings
-EMBEDDINGS = embeddings.run(cfg, paths)
-EMBEDDINGS
 
 # %% [markdown]
 # ### Pre-check before the long run

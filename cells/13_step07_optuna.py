@@ -9,8 +9,6 @@
 #
 # Saved: `experiments/optuna_results.json` (every trial) and `experiments/optuna_history.png`.
 
-# %% src="tuning.py"
-
 # %%
 import tuning
 TUNING = tuning.run(cfg, paths)

@@ -8,10 +8,6 @@
 # classes and one-vs-rest ROC curves in `results/plots/`. Test rows whose category never occurs in
 # training are counted and excluded (see `NOTES.md`).
 
-# %% src="inference.py"
-
-# %% src="evaluate.py"
-
 # %%
 import evaluate
 EVALUATION = evaluate.run(cfg, paths)

@@ -8,8 +8,6 @@
 # Saved in `results/interpretability/`: `lime_*.html/png`, `shap_*.png`, `shap_hard_examples.html`,
 # `hard_examples.csv`, `correct_predictions.csv`, `incorrect_predictions.csv`.
 
-# %% src="interpret.py"
-
 # %%
 import interpret
 INTERPRET = interpret.run(cfg, paths)

@@ -6,8 +6,6 @@
 #
 # Run the API anywhere with the project folder: `uvicorn app:app --app-dir src/api --port 8000`.
 
-# %% src="api/app.py"
-
 # %%
 import inference
 inference.predict("Stainless steel chef knife", "8 inch kitchen knife with wooden handle", top_k=3,

@@ -8,8 +8,6 @@
 # For the LaTeX-quality PDF in Colab, run once:
 # `!apt-get -qq install texlive-xetex texlive-fonts-recommended texlive-plain-generic` (1-2 minutes).
 
-# %% src="report.py"
-
 # %%
 import report
 REPORT = report.run(cfg, paths)

@@ -10,8 +10,6 @@
 # Checklist: fixed seed (`cfg.seed`), stratified splits saved as CSV, every model saved whole, metrics
 # written as files, all fallbacks noted in `NOTES.md`.
 
-# %% src="delivery.py"
-
 # %%
 import delivery
 DELIVERY = delivery.run(cfg, paths)
