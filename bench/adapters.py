@@ -205,7 +205,7 @@ def run_finetune_bert_base(split, settings: dict) -> dict:
 def pipeline_specs() -> list[ModelSpec]:
     base_src = ("cells/src/baselines.py", "cells/src/preprocess.py", "cells/src/feature_engineering.py",
                 "cells/src/config.py")
-    sk = [("logreg", "TF-IDF → LogReg (GridSearchCV)", True), ("linear_svc", "TF-IDF → calibrated LinearSVC", False),
+    sk = [("logreg", "TF-IDF → LogReg (GridSearchCV)", False), ("linear_svc", "TF-IDF → calibrated LinearSVC", False),
           ("naive_bayes", "TF-IDF → MultinomialNB", True), ("random_forest", "TF-IDF → RandomForest", False)]
     return [
         *[ModelSpec(key, label, run_sklearn_baseline, sources=base_src, settings={"model": key}, cached=True,

@@ -24,7 +24,7 @@ def run(quick: bool, out_dir: Path, log=print) -> dict:
     if tool is None:
         return section("API requests/s on loopback", cols, status="not run",
                        note="no load generator: apt-get install -y wrk (or apache2-utils for ab)")
-    duration = 2.0 if quick else 10.0
+    duration = 1.0 if quick else 10.0
     root, info = serving.serving_root(quick, out_dir, log)
     title, desc = serving.sample_texts(1)[0]
     body = lambda model: json.dumps({"title": title, "description": desc, "top_k": 3, "model": model}).encode()  # noqa: E731

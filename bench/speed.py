@@ -228,7 +228,7 @@ def train_throughput(quick: bool, out_dir: Path, log=print) -> dict:
 
     model_dir = None if quick else _minilm_dir()
     model_name = model_dir or "tiny-bert"
-    batch, warmup, timed = (8, 1, 3) if quick else (16, 1, 5)
+    batch, warmup, timed = (4, 1, 2) if quick else (16, 1, 5)
     ds = loaders.DATASETS["asaniczka_random10k"]
     n = batch * (warmup + timed) * 2
     if ds.available():
@@ -297,7 +297,7 @@ def latency(quick: bool, out_dir: Path, log=print) -> dict:
 
     root, info = serving.serving_root(quick, out_dir, log)
     texts = serving.sample_texts(200)
-    reps = {"baseline": 60 if quick else 400, "bert": 20 if quick else 200}
+    reps = {"baseline": 30 if quick else 400, "bert": 10 if quick else 200}
     rows = []
     for kind in ("baseline", "bert"):
         inference.clear_cache()

@@ -80,9 +80,13 @@ def now_utc() -> str:
 
 
 def section(title: str, columns: list[str], rows: list[dict] | None = None, *, status: str = "ok",
-            note: str = "", figures: dict | None = None) -> dict:
-    return {"title": title, "status": status, "note": note, "columns": list(columns),
-            "rows": list(rows or []), "figures": dict(figures or {})}
+            note: str = "", figures: dict | None = None, md_columns: list[str] | None = None) -> dict:
+    """md_columns: the subset shown in Markdown (README width); JSON keeps every column."""
+    sec = {"title": title, "status": status, "note": note, "columns": list(columns),
+           "rows": list(rows or []), "figures": dict(figures or {})}
+    if md_columns:
+        sec["md_columns"] = list(md_columns)
+    return sec
 
 
 def fmt(v: Any) -> str:
@@ -118,6 +122,10 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
     m = result.get("machine", {})
     out = [f"Measured {result.get('date', '?')} on {machine_line(m)} "
            f"(`{result.get('command', 'bench/run.py')}`{', quick subset' if result.get('quick') else ''}).", ""]
+    load = result.get("load_avg_start")
+    if load and m.get("cpu_cores") and max(load[0], result.get("load_avg_end", [0])[0]) > 0.5 * m["cpu_cores"]:
+        out[0] += (f" Load average {load[0]:.1f} at the start and {result.get('load_avg_end', ['?'])[0]:.1f} "
+                   f"at the end on {m['cpu_cores']} cores: other processes shared the CPU, so times are pessimistic.")
     sections = result.get("sections", {})
     for key in [k for k in SECTION_ORDER if k in sections] + [k for k in sections if k not in SECTION_ORDER]:
         s = sections[key]
@@ -132,7 +140,7 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
             out.append(s["note"])
             out.append("")
         if s["rows"]:
-            out.append(markdown_table(s["columns"], s["rows"]))
+            out.append(markdown_table(s.get("md_columns") or s["columns"], s["rows"]))
             out.append("")
         if s.get("figures"):
             out.append("; ".join(f"{k}: **{fmt(v)}**" for k, v in s["figures"].items()))
