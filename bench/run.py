@@ -10,7 +10,8 @@ Sections (--only takes these names): quality (every model on every dataset in
 (Quick Start wall time), scale (Steps 2-5 on 10k/100k/1M generated rows, via
 bench/scale_steps.py), train_throughput (notebook training settings vs Hugging Face
 defaults), latency (predict() p50/p99), api (/predict requests/s under wrk vs a constant
-endpoint), go_tool (notebook build + validate time).
+endpoint), go_tool (notebook build + validate time), gpu (shows bench/out/gpu_check.json
+when bench/gpu_check.py was run on a GPU machine; measures nothing itself).
 
 Writes bench/out/bench.json (all numbers), bench/out/bench.md (the same as Markdown) and
 prints the tables. Numbers are measurements of this machine at this moment, not
@@ -41,7 +42,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import tables  # noqa: E402
 
-SECTIONS = ("quality", "quickstart", "scale", "train_throughput", "latency", "api", "go_tool")
+SECTIONS = ("quality", "quickstart", "scale", "train_throughput", "latency", "api", "go_tool", "gpu")
 
 
 def log(msg: str) -> None:

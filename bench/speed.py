@@ -321,3 +321,30 @@ def latency(quick: bool, out_dir: Path, log=print) -> dict:
                    figures={"bert p50 / baseline p50": round(ratio, 1) if ratio else None},
                    note="inference.predict(title, description, top_k=3) after 5 warm-up calls; titles are real "
                         "asaniczka titles; load_s is the first get_predictor (model load).")
+
+
+# --- GPU check results (measured elsewhere by bench/gpu_check.py) ------------------------------
+
+def gpu(quick: bool, out_dir: Path, log=print) -> dict:
+    """Shows bench/out/gpu_check.json when it came from a GPU run; this machine measures nothing here."""
+    cols = ["setting", "precision", "padding", "length_grouping", "batch_size", "timed_steps", "samples_per_s",
+            "peak_gpu_mem_gib"]
+    title = "GPU fine-tuning throughput: BERT-base, notebook settings vs HF defaults (bench/gpu_check.py)"
+    path = out_dir / "gpu_check.json"
+    if not quick and shutil.which("nvidia-smi"):
+        # A GPU is here: measure now instead of showing an older file.
+        proc = subprocess.run([sys.executable, str(HERE / "gpu_check.py"), "--out", str(path), "--skip-notebook"],
+                              cwd=REPO, capture_output=True, text=True, env=_env(), timeout=900)
+        log(f"[gpu] gpu_check.py exit {proc.returncode}")
+    doc = json.loads(path.read_text()) if path.is_file() else None
+    if not doc or doc.get("mode") != "gpu" or "throughput" not in doc:
+        return section(title, cols, status="not run",
+                       note="No GPU run recorded: on a machine with an NVIDIA GPU run "
+                            "`python bench/gpu_check.py --out bench/out/gpu_check.json`, then re-render.")
+    g, t = doc["gpu"], doc["throughput"]
+    nb = doc.get("notebook_smoke", {})
+    return section(title, cols, t["rows"], figures={"speed-up (notebook / HF defaults)": t.get("speedup")},
+                   note=f"{g.get('name')} ({g.get('memory_gib')} GiB, capability {g.get('capability')}), torch "
+                        f"{g.get('torch')}, transformers {g.get('transformers')}; {t['model']}, max_length "
+                        f"{t['max_length']}, title lengths median {t['token_length']['median']:g} tokens. "
+                        f"Smoke notebook: {nb.get('status')} {nb.get('seconds', '')} {nb.get('note', '')}".strip())

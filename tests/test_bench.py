@@ -50,6 +50,7 @@ def test_quick_bench_exits_cleanly_and_writes_json_and_markdown(quick_bench):
         assert sec is not None, f"section {key} missing from bench.json"
         # Only the API may be "not run" (no wrk/ab on the machine); everything else must run.
         assert sec["status"] == "ok" or (key == "api" and sec["status"] == "not run"), (key, sec.get("note"))
+    assert doc["sections"]["gpu"]["status"] in ("ok", "not run")
         assert cols <= set(sec["columns"]), (key, sorted(cols - set(sec["columns"])))
         if sec["status"] == "ok":
             assert sec["rows"], f"section {key} is ok but has no rows"
