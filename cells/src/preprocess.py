@@ -43,6 +43,8 @@ def _lemma_map(tokens: Iterable[str]) -> tuple[dict, str]:
         def rule(t: str) -> str:
             if len(t) > 4 and t.endswith("ies"):
                 return t[:-3] + "y"
+            if len(t) > 4 and t.endswith(("xes", "ches", "shes", "sses")):
+                return t[:-2]
             if len(t) > 3 and t.endswith("s") and not t.endswith(("ss", "us", "is")):
                 return t[:-1]
             return t
