@@ -135,7 +135,6 @@ def run_with_fallbacks(attempt_fn: Callable[[dict[str, Any]], Any], plan: list[d
                 raise
             entry = {"settings": dict(settings), "kind": kind, "error": f"{type(exc).__name__}: {exc}"[:500]}
             history.append(entry)
-            _free_accelerator_memory()
             j = _next_index(plan, i, kind)
             if paths is not None:
                 _record(paths, topic, history, plan[j] if j is not None else None)
@@ -144,11 +143,14 @@ def run_with_fallbacks(attempt_fn: Callable[[dict[str, Any]], Any], plan: list[d
             if on_fallback is not None:
                 on_fallback(settings, plan[j], exc)
             print(f"[fallback] {kind} with {_fmt(settings)} -> trying {_fmt(plan[j])} ({plan[j]['why']})")
-            i = j
-            continue
-        if history and paths is not None:
-            _record(paths, topic, history, settings, succeeded=True)
-        return FallbackResult(value=value, settings=dict(settings), history=history)
+        else:
+            if history and paths is not None:
+                _record(paths, topic, history, settings, succeeded=True)
+            return FallbackResult(value=value, settings=dict(settings), history=history)
+        # Only here, outside the except block, is the traceback gone, and with it the frames that
+        # still hold the failed attempt's model and optimizer, so their GPU memory can be returned.
+        _free_accelerator_memory()
+        i = j
     raise AssertionError("unreachable")
 
 
