@@ -103,8 +103,9 @@ def test_interrupted_run_resumes_from_last_complete_checkpoint(project: Paths):
     assert res["resumed_from"].endswith("checkpoint-4")
     assert first_step.first == 5  # the first step after resuming continues the old count
     assert res["global_step"] == 14
-    notes = read_notes(project)["resume: Step 6 fine-tuning"]
-    assert "Resumed from checkpoint-4" in notes
+    notes = read_notes(project)
+    assert "Resumed from checkpoint-4" in notes["resume: Step 6 fine-tuning"]
+    assert "Skipped half-written checkpoint(s) checkpoint-6" in notes["resume: Step 6 half-written checkpoints"]
 
 
 def test_half_written_checkpoints_are_skipped_and_noted(tmp_path, project: Paths):
@@ -121,7 +122,7 @@ def test_half_written_checkpoints_are_skipped_and_noted(tmp_path, project: Paths
     (bad / "model.safetensors").write_bytes(b"\x00\x01truncated")
     assert finetune.is_complete_checkpoint(good) and not finetune.is_complete_checkpoint(bad)
     assert finetune.find_resume_checkpoint(root, project) == str(good)
-    assert "checkpoint-4" in read_notes(project)["resume: Step 6 fine-tuning"]
+    assert "checkpoint-4" in read_notes(project)["resume: Step 6 half-written checkpoints"]
 
 
 def test_precheck_times_real_steps(trained: Paths):

@@ -132,7 +132,7 @@ def find_resume_checkpoint(ckpt_root: os.PathLike | str, paths=None) -> Optional
             if skipped and paths is not None:
                 from project import record_note
 
-                record_note(paths, "resume: Step 6 fine-tuning",
+                record_note(paths, "resume: Step 6 half-written checkpoints",
                             f"Skipped half-written checkpoint(s) {', '.join(skipped)} (missing trainer_state.json "
                             f"or model weights); resumed from {d.name}.")
             return str(d)
@@ -140,7 +140,7 @@ def find_resume_checkpoint(ckpt_root: os.PathLike | str, paths=None) -> Optional
     if skipped and paths is not None:
         from project import record_note
 
-        record_note(paths, "resume: Step 6 fine-tuning",
+        record_note(paths, "resume: Step 6 half-written checkpoints",
                     f"Found only half-written checkpoint(s) {', '.join(skipped)}; training starts from scratch.")
     return None
 
