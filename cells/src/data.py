@@ -152,7 +152,7 @@ def load_dataset(cfg, paths, source: Optional[str] = None, use_demo: bool = True
 
         print(f"NOTE: no dataset found (DATA_PATH empty, nothing in {paths.raw}); using the "
               f"{demo_data.DEMO_LABEL}. Upload amazon_products.csv to use your data.")
-        df = demo_data.make_catalogue(3000, seed=cfg.seed)
+        df = demo_data.make_catalogue(getattr(cfg, "demo_rows", 3000), seed=cfg.seed)
         return standardize(df, "demo", max_rows=max_rows, demo=True)
     tables = list_tables(source)
     if not tables:
