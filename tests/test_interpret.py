@@ -47,3 +47,22 @@ def test_predictions_frame_scores():
     assert list(out["correct"]) == [True, False]
     assert list(out["p_true"]) == [0.7, 0.3]
     assert list(interpret.hard_examples(out, 1)["true"]) == ["b"]
+
+
+def test_linear_parts_sees_through_nested_feature_selection():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_selection import SelectKBest, chi2
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    texts = ["red shoe", "blue shoe", "red dress", "green dress", "toy car", "toy train"] * 5
+    y = ["s", "s", "d", "d", "t", "t"] * 5
+    pipe = Pipeline([("tfidf", TfidfVectorizer()),
+                     ("clf", Pipeline([("select", SelectKBest(chi2, k=5)), ("lr", LogisticRegression())]))]).fit(texts, y)
+    features, clf, names = interpret._linear_parts(pipe)
+    assert isinstance(clf, LogisticRegression) and len(names) == 5 and "shoe" in names
+    assert features.transform(["red shoe"]).shape == (1, 5)
+    from sklearn.ensemble import RandomForestClassifier
+
+    rf = Pipeline([("tfidf", TfidfVectorizer()), ("clf", RandomForestClassifier(n_estimators=3))]).fit(texts, y)
+    assert interpret._linear_parts(rf) is None

@@ -45,14 +45,28 @@ def hard_examples(pred_df, n: int):
 
 
 def _linear_parts(pipeline):
-    """(feature transformer, linear classifier) when the pipeline ends in a linear model, else None."""
-    steps = getattr(pipeline, "steps", None)
+    """(feature steps as one Pipeline, linear classifier, feature names) when the model ends in a linear
+    classifier (nested pipelines such as SelectKBest + LogisticRegression included), else None."""
+    from sklearn.pipeline import Pipeline
+
+    steps = list(getattr(pipeline, "steps", []))
     if not steps:
         return None
-    clf = steps[-1][1]
-    if not hasattr(clf, "coef_"):
+    pre, clf = steps[:-1], steps[-1][1]
+    while isinstance(clf, Pipeline):
+        pre += list(clf.steps[:-1])
+        clf = clf.steps[-1][1]
+    if not hasattr(clf, "coef_") or not pre:
         return None
-    return pipeline[:-1], clf
+    names = None
+    for _, step in pre:
+        if hasattr(step, "vocabulary_") and hasattr(step, "get_feature_names_out"):
+            names = np.asarray(step.get_feature_names_out())
+        elif names is not None and hasattr(step, "get_support"):
+            names = names[step.get_support()]
+    if names is None or len(names) != clf.coef_.shape[1]:
+        names = np.asarray([f"feature_{i}" for i in range(clf.coef_.shape[1])])
+    return Pipeline(pre), clf, names
 
 
 def _safe(name: str) -> str:
@@ -72,10 +86,10 @@ def lime_explain(predictor, rows, out_dir: Path, num_samples: int, seed: int) ->
 
     classes = list(predictor.classes)
     explainer = LimeTextExplainer(class_names=classes, random_state=seed)
-    pipe = predictor.pipeline
-
     def proba(texts):
-        return np.asarray(pipe.predict_proba(list(texts)))
+        # LIME perturbs the combined text, so it goes in as the title with an empty description.
+        texts = list(texts)
+        return predictor.predict_proba(texts, [""] * len(texts))
 
     out = []
     for k, (_, r) in enumerate(tqdm(list(rows.iterrows()), desc="LIME")):
@@ -107,9 +121,7 @@ def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path) ->
     parts = _linear_parts(predictor.pipeline)
     if parts is None:
         raise TypeError("the best baseline is not a linear model; SHAP's linear explainer does not apply")
-    features, clf = parts
-    names = np.asarray(features[-1].get_feature_names_out()) if hasattr(features[-1], "get_feature_names_out") \
-        else np.asarray([f"f{i}" for i in range(clf.coef_.shape[1])])
+    features, clf, names = parts
     background = features.transform(background_texts)
     classes = [str(c) for c in clf.classes_]
     texts = [inference.combine_text(t, d) for t, d in zip(rows["product_title"], rows["product_description"])]
