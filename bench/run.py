@@ -72,6 +72,7 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
         result = [(name, tables.section(name, [], status="error", note=f"{type(e).__name__}: {e}"[:500]))]
     for _, sec in result:
         sec["seconds"] = round(time.perf_counter() - t0, 1)
+        sec["measured_at"] = tables.now_utc()  # --merge can combine sections from different runs
     log(f"[bench] {name}: {', '.join(s['status'] for _, s in result)} in {time.perf_counter() - t0:.0f} s")
     return result
 

@@ -129,7 +129,8 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
     sections = result.get("sections", {})
     for key in [k for k in SECTION_ORDER if k in sections] + [k for k in sections if k not in SECTION_ORDER]:
         s = sections[key]
-        out.append(f"{h} {s['title']}")
+        when = s.get("measured_at")
+        out.append(f"{h} {s['title']}" + (f" (measured {when})" if when and when != result.get("date") else ""))
         out.append("")
         if s["status"] != "ok":
             out.append(f"*{s['status']}*: {s.get('note', '')}")

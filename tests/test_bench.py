@@ -27,6 +27,7 @@ EXPECTED_COLUMNS = {
     "latency": {"model", "calls", "p50_ms", "p99_ms"},
     "api": {"endpoint", "requests_per_s", "p50_ms", "p99_ms", "non_2xx", "tool"},
     "go_tool": {"command", "runs", "median_s", "status"},
+    "scale": {"rows", "step", "status", "wall_s", "peak_rss_mb"},
 }
 
 
@@ -50,12 +51,13 @@ def test_quick_bench_exits_cleanly_and_writes_json_and_markdown(quick_bench):
         assert sec is not None, f"section {key} missing from bench.json"
         # Only the API may be "not run" (no wrk/ab on the machine); everything else must run.
         assert sec["status"] == "ok" or (key == "api" and sec["status"] == "not run"), (key, sec.get("note"))
-    assert doc["sections"]["gpu"]["status"] in ("ok", "not run")
         assert cols <= set(sec["columns"]), (key, sorted(cols - set(sec["columns"])))
         if sec["status"] == "ok":
             assert sec["rows"], f"section {key} is ok but has no rows"
             shown = sec.get("md_columns") or sec["columns"]
             assert f"| {' | '.join(shown)} |" in md, f"{key} table missing from bench.md"
+    assert doc["sections"]["gpu"]["status"] in ("ok", "not run")
+    assert {r["step"] for r in doc["sections"]["scale"]["rows"]} >= {"load", "preprocess", "features"}
     # Every row's headline number is a real measurement, not a blank.
     for row in doc["sections"]["quality"]["rows"]:
         if row["status"] == "ok":
