@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     json_path = out_dir / "bench.json"
     result = {"date": tables.now_utc(), "quick": args.quick, "machine": tables.machine_info(),
               "command": " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
-              "load_avg_start": list(os.getloadavg()), "sections": {}}
+              "load_avg_start": list(os.getloadavg()),
+              "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "BENCH_THREADS")
+                             if k in os.environ},
+              "sections": {}}
     if args.merge and json_path.is_file():
         result["sections"] = json.loads(json_path.read_text(encoding="utf-8")).get("sections", {})
     t0 = time.perf_counter()

@@ -122,6 +122,8 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
     m = result.get("machine", {})
     out = [f"Measured {result.get('date', '?')} on {machine_line(m)} "
            f"(`{result.get('command', 'bench/run.py')}`{', quick subset' if result.get('quick') else ''}).", ""]
+    if result.get("thread_env"):
+        out[0] += " Thread limits set: " + ", ".join(f"{k}={v}" for k, v in result["thread_env"].items()) + "."
     load = result.get("load_avg_start")
     if load and m.get("cpu_cores") and max(load[0], result.get("load_avg_end", [0])[0]) > 0.5 * m["cpu_cores"]:
         out[0] += (f" Load average {load[0]:.1f} at the start and {result.get('load_avg_end', ['?'])[0]:.1f} "
