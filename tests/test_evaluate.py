@@ -61,3 +61,23 @@ def test_topk_and_most_confused():
     assert evaluate.topk_accuracy(["a", "b", "zzz"], probs, classes, 3) == pytest.approx(2 / 3)
     cm = np.array([[10, 0, 0, 0], [0, 5, 4, 0], [0, 3, 6, 1], [0, 0, 0, 9]])
     assert list(evaluate.most_confused(cm, 2)) == [1, 2]
+
+
+def test_lstm_baseline_is_evaluated_when_its_files_exist(tmp_path_factory):
+    import json
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("lstm"))
+    lm = json.loads((paths.models / "label_map.json").read_text())
+    vocab = ["shoe", "dress", "lego", "knife", "tote", "usb"]
+    model = keras.Sequential([keras.Input(shape=(8,), dtype="int32"), keras.layers.Embedding(len(vocab) + 2, 4),
+                              keras.layers.LSTM(4), keras.layers.Dense(len(lm["id2label"]), activation="softmax")])
+    model.save(str(paths.models / "lstm.h5"))
+    (paths.models / "lstm_vocab.json").write_text(json.dumps(
+        {"vocab": vocab, "max_len": 8, "pad_id": 0, "unk_id": 1, "padding": "pre", "id2label": lm["id2label"]}))
+    res = evaluate.run(smoke_cfg(paths, force=True), paths)
+    assert "lstm" in list(res["metrics"]["model"]) and "lstm" not in res["not_evaluated"]
+    assert (paths.results / "classification_report_lstm.txt").is_file()

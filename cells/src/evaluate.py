@@ -135,6 +135,35 @@ def plot_roc(y_true: list[str], probs: np.ndarray, classes: list[str], n: int, p
     return out
 
 
+class LstmPredictor:
+    """The Keras LSTM baseline (models/lstm.h5 + lstm_vocab.json); it reads the cleaned text column."""
+
+    kind = "lstm"
+
+    def __init__(self, model_path: Path, vocab_path: Path):
+        import json
+        import os
+
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+        import keras
+
+        meta = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
+        self.model = keras.models.load_model(str(model_path), compile=False)
+        self.index = {w: i + 2 for i, w in enumerate(meta["vocab"])}
+        self.max_len = int(meta["max_len"])
+        self.unk = int(meta.get("unk_id", 1))
+        self.classes = [str(meta["id2label"][str(i)]) for i in range(len(meta["id2label"]))]
+
+    def predict_proba_clean(self, texts) -> np.ndarray:
+        # Same encoding as training: word ids (0 pad, 1 unknown), truncated, pre-padded.
+        x = np.zeros((len(texts), self.max_len), dtype=np.int32)
+        for r, t in enumerate(texts):
+            ids = [self.index.get(w, self.unk) for w in str(t).split()][: self.max_len]
+            if ids:
+                x[r, self.max_len - len(ids):] = ids
+        return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=float)
+
+
 def load_models(paths, include_bert: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
     """name -> Predictor for every model that loads; name -> error for those that don't."""
     import pandas as pd
@@ -153,6 +182,12 @@ def load_models(paths, include_bert: bool = True) -> tuple[dict[str, Any], dict[
             key = slug(name)
             f = paths.models / f"{key}.joblib"
             if key in models:
+                continue
+            if key == "lstm":
+                try:
+                    models[key] = LstmPredictor(paths.models / "lstm.h5", paths.models / "lstm_vocab.json")
+                except Exception as exc:
+                    errors[key] = f"{type(exc).__name__}: {exc}"
                 continue
             if not f.is_file():
                 errors[key] = f"no {f.name} (only sklearn .joblib baselines are re-evaluated)"
@@ -221,7 +256,8 @@ def run(cfg, paths, models: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     y_true = test["category"].astype(str).tolist()
     rows, rocs, plots = [], {}, []
     for name, predictor in models.items():
-        probs = predictor.predict_proba(titles, descs)
+        probs = predictor.predict_proba_clean(test["text_clean"].tolist()) if hasattr(
+            predictor, "predict_proba_clean") else predictor.predict_proba(titles, descs)
         classes = list(predictor.classes)
         rows.append(metrics_row(name, y_true, probs, classes))
         y_pred = [classes[i] for i in probs.argmax(axis=1)]
