@@ -168,7 +168,7 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, h.out.String())
 	}
 	out := h.outputs()
-	nb, ok := h.drive.Lookup("proj-folder", "notebooks/"+NotebookFile)
+	nb, ok := h.drive.Lookup("proj-folder", NotebookFile)
 	if !ok {
 		t.Fatal("notebook not on Drive")
 	}
@@ -280,7 +280,7 @@ func TestEvents(t *testing.T) {
 			outputs: map[string]string{"published": "local"},
 			noDrive: true,
 			check: func(t *testing.T, h *harness) {
-				p := filepath.Join(h.dir, "_drive", "MyDrive", "product_categorization_project", "notebooks", NotebookFile)
+				p := filepath.Join(h.dir, "_drive", "MyDrive", "product_categorization_project", NotebookFile)
 				if _, err := os.Stat(p); err != nil {
 					t.Errorf("local publish: %v", err)
 				}

@@ -125,11 +125,11 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first publish: %v\n%s", err, log)
 	}
-	nb, ok := srv.Lookup(folderID, "notebooks/product_categorization_colab.ipynb")
+	nb, ok := srv.Lookup(folderID, "product_categorization_colab.ipynb")
 	if !ok {
-		t.Fatalf("notebook not in notebooks/; files: %+v", srv.Files(""))
+		t.Fatalf("notebook not at the folder root; files: %+v", srv.Files(""))
 	}
-	if nb.MimeType != ColabMIME || nb.AppProperties[PathProperty] != "notebooks/product_categorization_colab.ipynb" {
+	if nb.MimeType != ColabMIME || nb.AppProperties[PathProperty] != "product_categorization_colab.ipynb" {
 		t.Errorf("notebook metadata = %s %v", nb.MimeType, nb.AppProperties)
 	}
 	if first.NotebookID != nb.ID || first.ColabURL != "https://colab.research.google.com/drive/"+nb.ID {
@@ -168,10 +168,10 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 	for _, r := range second.Files {
 		actions[r.Rel] = r.Action
 	}
-	if actions["notebooks/product_categorization_colab.ipynb"] != "updated" || actions["src/config.py"] != "unchanged" {
+	if actions["product_categorization_colab.ipynb"] != "updated" || actions["src/config.py"] != "unchanged" {
 		t.Errorf("second publish actions = %v", actions)
 	}
-	nb, _ = srv.Lookup(folderID, "notebooks/product_categorization_colab.ipynb")
+	nb, _ = srv.Lookup(folderID, "product_categorization_colab.ipynb")
 	if !strings.Contains(string(nb.Content), `"id": "a"`) || nb.Version != 2 {
 		t.Errorf("notebook content not updated: version %d %q", nb.Version, nb.Content)
 	}
@@ -185,9 +185,8 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 func TestAdoptsExistingFileByName(t *testing.T) {
 	srv := newServer(t)
 	fx := newFixture(t)
-	srv.AddFolder("nbfolder", "notebooks", folderID, "", true)
 	// Someone uploaded the notebook by hand before the action existed.
-	id := srv.AddFile("product_categorization_colab.ipynb", "nbfolder", ColabMIME, []byte("old"), nil)
+	id := srv.AddFile("product_categorization_colab.ipynb", folderID, ColabMIME, []byte("old"), nil)
 	rep, err := publish(t, srv, oauthCreds(srv), testOptions(srv, &logBuf{}), Sources{Notebook: fx.notebook})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +194,7 @@ func TestAdoptsExistingFileByName(t *testing.T) {
 	if rep.NotebookID != id {
 		t.Fatalf("notebook ID %s, want the existing %s", rep.NotebookID, id)
 	}
-	nb, _ := srv.Lookup(folderID, "notebooks/product_categorization_colab.ipynb")
+	nb, _ := srv.Lookup(folderID, "product_categorization_colab.ipynb")
 	if nb.AppProperties[PathProperty] == "" {
 		t.Error("adopted file was not tagged with its path")
 	}
@@ -360,7 +359,7 @@ func TestRetries(t *testing.T) {
 			if !strings.Contains(log.String(), "retry") {
 				t.Errorf("no retry logged:\n%s", log)
 			}
-			if _, ok := srv.Lookup(folderID, "notebooks/product_categorization_colab.ipynb"); !ok || rep.ColabURL == "" {
+			if _, ok := srv.Lookup(folderID, "product_categorization_colab.ipynb"); !ok || rep.ColabURL == "" {
 				t.Error("notebook not published after retries")
 			}
 			if tc.faults[0].RetryAfter != "" && time.Since(start) < time.Second {
@@ -387,13 +386,12 @@ func TestTimedOutCreateIsNotDuplicated(t *testing.T) {
 	opts := testOptions(srv, &logBuf{})
 	opts.HTTPClient = &http.Client{Timeout: 300 * time.Millisecond}
 	opts.FolderID = folderID
-	srv.AddFolder("nbfolder", "notebooks", folderID, "", true)
 	rep, err := publish(t, srv, oauthCreds(srv), opts, Sources{Notebook: fx.notebook})
 	if err != nil {
 		t.Fatal(err)
 	}
 	n := 0
-	for _, f := range srv.Files("nbfolder") {
+	for _, f := range srv.Files(folderID) {
 		if f.Name == "product_categorization_colab.ipynb" {
 			n++
 		}
@@ -517,7 +515,7 @@ func TestServiceAccountOnSharedDrive(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log)
 	}
-	nb, ok := srv.Lookup("sd-folder", "notebooks/product_categorization_colab.ipynb")
+	nb, ok := srv.Lookup("sd-folder", "product_categorization_colab.ipynb")
 	if !ok || nb.DriveID != "shared-drive-1" || nb.ID != rep.NotebookID {
 		t.Fatalf("notebook on shared drive: ok=%v %+v", ok, nb)
 	}
@@ -571,11 +569,10 @@ func TestPagination(t *testing.T) {
 	srv := newServer(t)
 	srv.MaxPageSize = 1
 	fx := newFixture(t)
-	srv.AddFolder("nbfolder", "notebooks", folderID, "", true)
 	// Three candidates for the name query: the tagged one is on the last page.
-	srv.AddFile("product_categorization_colab.ipynb", "nbfolder", ColabMIME, []byte("a"), nil)
-	srv.AddFile("product_categorization_colab.ipynb", "nbfolder", ColabMIME, []byte("b"), nil)
-	tagged := srv.AddFile("renamed.ipynb", "nbfolder", ColabMIME, []byte("c"), map[string]string{PathProperty: "notebooks/product_categorization_colab.ipynb"})
+	srv.AddFile("product_categorization_colab.ipynb", folderID, ColabMIME, []byte("a"), nil)
+	srv.AddFile("product_categorization_colab.ipynb", folderID, ColabMIME, []byte("b"), nil)
+	tagged := srv.AddFile("renamed.ipynb", folderID, ColabMIME, []byte("c"), map[string]string{PathProperty: "product_categorization_colab.ipynb"})
 	rep, err := publish(t, srv, oauthCreds(srv), testOptions(srv, &logBuf{}), Sources{Notebook: fx.notebook})
 	if err != nil {
 		t.Fatal(err)

@@ -40,7 +40,7 @@ const DefaultMaxFileBytes = 100 << 20
 // Sources says what to publish. Any of the three may be empty.
 type Sources struct {
 	ProjectRoot  string // a run's PROJECT_ROOT: data/, models/, results/, REPORT/, ...
-	Notebook     string // the built .ipynb; goes to notebooks/
+	Notebook     string // the built .ipynb; goes to the folder root
 	SrcDir       string // the built src/ tree; goes to src/
 	MaxFileBytes int64  // 0 means DefaultMaxFileBytes; negative means no cap
 }
@@ -175,7 +175,8 @@ func BuildPlan(s Sources) (Plan, error) {
 		if err != nil {
 			return Plan{}, fmt.Errorf("notebook %s not found: build it first (go run . build): %w", s.Notebook, err)
 		}
-		rel := "notebooks/" + filepath.Base(s.Notebook)
+		// The spec puts the notebook at PROJECT_ROOT/product_categorization_colab.ipynb.
+		rel := filepath.Base(s.Notebook)
 		// The notebook is the one file the Colab link points at: never cap it.
 		items[rel] = Item{Rel: rel, Local: s.Notebook, MimeType: ColabMIME, Size: info.Size(), Notebook: true}
 	}

@@ -19,15 +19,15 @@ func TestBuildPlan(t *testing.T) {
 		skipped map[string]string // rel -> words in the reason
 	}{
 		{"default cap", 0,
-			[]string{"notebooks/product_categorization_colab.ipynb", "src/config.py", "src/api/app.py", "data/raw/dump.csv", "results/plots/confusion.png"},
+			[]string{"product_categorization_colab.ipynb", "src/config.py", "src/api/app.py", "data/raw/dump.csv", "results/plots/confusion.png"},
 			[]string{"models/checkpoint-500/optimizer.pt", "models/.label_map.json.tmp123"},
 			map[string]string{"models/checkpoint-500/": "checkpoint", "models/.label_map.json.tmp123": "temporary", "src/__pycache__/": "cache"}},
 		{"1 KiB cap", 1024,
-			[]string{"notebooks/product_categorization_colab.ipynb", "src/config.py"},
+			[]string{"product_categorization_colab.ipynb", "src/config.py"},
 			[]string{"data/raw/dump.csv"},
 			map[string]string{"data/raw/dump.csv": "2.0 KiB is over the 1.0 KiB size cap"}},
 		{"cap smaller than the notebook", 4,
-			[]string{"notebooks/product_categorization_colab.ipynb"},
+			[]string{"product_categorization_colab.ipynb"},
 			[]string{"src/config.py"}, nil},
 	}
 	for _, tc := range tests {
@@ -115,7 +115,7 @@ func TestPublishLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := filepath.Join(root, "MyDrive", "product_categorization_project")
-	if rep.Notebook != filepath.Join(base, "notebooks", "product_categorization_colab.ipynb") {
+	if rep.Notebook != filepath.Join(base, "product_categorization_colab.ipynb") {
 		t.Errorf("notebook at %s", rep.Notebook)
 	}
 	for _, d := range Tree {
@@ -136,11 +136,13 @@ func TestPublishLocal(t *testing.T) {
 	for _, f := range rep.Files {
 		actions[f.Rel] = f.Action
 	}
-	if actions["notebooks/product_categorization_colab.ipynb"] != "updated" || actions["src/config.py"] != "unchanged" {
+	if actions["product_categorization_colab.ipynb"] != "updated" || actions["src/config.py"] != "unchanged" {
 		t.Errorf("second local publish: %v", actions)
 	}
-	entries, _ := os.ReadDir(filepath.Join(base, "notebooks"))
-	if len(entries) != 1 {
-		t.Errorf("notebooks/ holds %d entries (temp files left?)", len(entries))
+	entries, _ := os.ReadDir(base)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temp file left at the folder root: %s", e.Name())
+		}
 	}
 }
