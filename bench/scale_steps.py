@@ -68,6 +68,8 @@ def child(step: str, root: str, overrides: dict) -> None:
 
 
 def run_step(step: str, root: str, overrides: dict, timeout: float) -> dict:
+    # no internet here: don't let the HF tokenizer demo wait on hub retries
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     cmd = [sys.executable, __file__, "--child", step, "--root", root, "--overrides", json.dumps(overrides)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)

@@ -100,10 +100,12 @@ def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
                             ("rf", RandomForestClassifier(n_estimators=cfg.rf_n_estimators, max_depth=cfg.rf_max_depth,
                                                           min_samples_leaf=cfg.rf_min_samples_leaf,
                                                           max_leaf_nodes=cfg.rf_max_leaf_nodes, n_jobs=-1,
+                                                          max_samples=min(cfg.rf_max_samples, len(ridx)),
                                                           random_state=cfg.seed))])
             clf.fit(X[ridx], y[ridx])
             info.update(train_rows=len(ridx), notes=f"{cfg.rf_n_estimators} trees, max_leaf_nodes={cfg.rf_max_leaf_nodes}, "
-                        f"{k:,} chi2-selected features, on {len(ridx):,} rows")
+                        f"{k:,} chi2-selected features, {min(cfg.rf_max_samples, len(ridx)):,} bootstrap rows per tree, "
+                        f"on {len(ridx):,} rows")
         else:
             raise ValueError(f"unknown baseline {name!r}; choose from {SKLEARN_MODELS}")
     info["train_seconds"] = round(time.perf_counter() - t0, 2)

@@ -92,13 +92,14 @@ class Config:
 
     # --- Part 1 additions: TF-IDF char n-grams, baseline sizes (owner: notebook part 1) ---
     # Word n-grams alone reach ~0.62 accuracy on real titles; char_wb 2-5-grams add ~2 points
-    # (typos, compounds) but cost ~350 non-zeros per title, so above tfidf_char_max_rows
-    # training rows (1.1M rows would need ~3 GB) they are left out.
+    # on small data (typos, compounds) but cost ~300 non-zeros per title (15x the word
+    # features, and every linear fit slows by as much), so above tfidf_char_max_rows training
+    # rows, where more rows matter more than char features, they are left out.
     tfidf_char_ngrams: bool = True
     tfidf_char_ngram_min: int = 2
     tfidf_char_ngram_max: int = 5
     tfidf_char_max_features: int = 300_000
-    tfidf_char_max_rows: int = 300_000
+    tfidf_char_max_rows: int = 50_000
     # All bigrams of 1.1M titles make a ~2 GB Python dict: learn vocabulary/idf on a
     # stratified subsample of this size, then transform every row.
     tfidf_fit_max_rows: int = 500_000
@@ -115,6 +116,7 @@ class Config:
     # per tree, so trees are capped by leaf count (and the forest is saved compressed).
     rf_max_leaf_nodes: int = 1000
     rf_select_features: int = 20_000  # chi2-selected TF-IDF columns the forest sees (speed)
+    rf_max_samples: int = 20_000  # bootstrap rows per tree: the forest still sees all of rf_sample
     lstm_val_rows: int = 50_000
     lstm_embed_dim: int = 64
     lstm_units: int = 64
