@@ -1,0 +1,109 @@
+"""Option A/B acquisition, the assignment-doc copy, installs and requirements (no network used:
+the Colab widget, kagglehub and pip are replaced by local fakes with the same call shape)."""
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+
+import pandas as pd
+import pytest
+
+import acquire
+import data
+import demo_data
+import environment
+from config import Config
+
+
+def _cfg(paths, **kw):
+    return Config.for_mode("smoke", project_root=str(paths.root), **kw)
+
+
+def _zip_bytes(files: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, text in files.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+def test_option_a_upload_extracts_zip_then_skips_when_present(project):
+    prod, cats = demo_data.make_asaniczka(300, n_categories=10)
+    up = {"archive.zip": _zip_bytes({"x/amazon_products.csv": prod.to_csv(index=False),
+                                     "x/amazon_categories.csv": cats.to_csv(index=False)})}
+    out = acquire.option_a_upload(_cfg(project), project, uploader=lambda: up)
+    assert sorted(p.split("/")[-1] for p in out["files"]) == ["amazon_categories.csv", "amazon_products.csv"]
+    df, info = data.load_dataset(_cfg(project), project)
+    assert info["format"] == "asaniczka" and len(df) == 300
+    assert acquire.option_a_upload(_cfg(project), project)["skipped"]
+    assert acquire.option_b_kaggle(_cfg(project), project)["skipped"]
+
+
+def test_option_a_plain_csv_is_renamed_and_outside_colab_does_nothing(project, capsys):
+    assert acquire.option_a_upload(_cfg(project), project, in_colab=False)["source"] is None
+    assert "Outside Colab" in capsys.readouterr().out
+    acquire.option_a_upload(_cfg(project), project, uploader=lambda: {"my export.csv": b"title,category\nmug,K\n"})
+    assert (project.raw / "amazon_products.csv").read_bytes() == b"title,category\nmug,K\n"
+
+
+def test_option_b_kaggle_copies_download_and_stops_in_colab_on_failure(project, tmp_path, monkeypatch):
+    dl = tmp_path / "kaggle_cache"
+    dl.mkdir()
+    prod, cats = demo_data.make_asaniczka(200, n_categories=8)
+    prod.to_csv(dl / "amazon_products.csv", index=False)
+    cats.to_csv(dl / "amazon_categories.csv", index=False)
+    calls = []
+    out = acquire.option_b_kaggle(_cfg(project), project, downloader=lambda h: calls.append(h) or str(dl))
+    assert calls == [acquire.KAGGLE_DATASET] and len(out["files"]) == 2
+    fresh = project.root.parent / "other"
+    import project as project_mod
+
+    p2 = project_mod.make_tree(str(fresh))
+    monkeypatch.delenv("KAGGLE_API_TOKEN", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+    def refuse(handle):
+        raise PermissionError("403 Forbidden")
+    with pytest.raises(acquire.AcquireError, match="upload amazon_products.csv"):
+        acquire.option_b_kaggle(_cfg(p2), p2, downloader=refuse, in_colab=True, ask_kaggle_json=False)
+    assert acquire.option_b_kaggle(_cfg(p2), p2, downloader=refuse, in_colab=False)["source"] is None
+    monkeypatch.setenv("KAGGLE_API_TOKEN", "tok")
+    tries = []
+    acquire.option_b_kaggle(_cfg(p2), p2, downloader=lambda h: str(dl) if tries.append(h) or len(tries) > 1
+                            else refuse(h), in_colab=True)
+    assert len(tries) == 2 and (p2.raw / "amazon_products.csv").is_file()
+
+
+def test_assignment_doc_is_copied_and_recorded(project):
+    doc = project.root.parent / "ML_Assignment.pdf"
+    doc.write_bytes(b"%PDF-1.4 assignment")
+    out = acquire.copy_assignment_doc(project)
+    assert out["copied"] == [str(project.raw / "ML_Assignment.pdf")]
+    assert "ML_Assignment.pdf" in project.notes.read_text()
+
+
+def test_install_only_missing_in_colab_and_record_versions(project):
+    ran = []
+    fake = lambda cmd, **kw: ran.append(cmd) or subprocess.CompletedProcess(cmd, 0, "", "")  # noqa: E731
+    res = environment.ensure_packages({"lime": "0.2.0.1", "surely-not-installed-pkg": "1.0"}, in_colab=True, runner=fake)
+    assert len(ran) == 1 and ran[0][-1] == "surely-not-installed-pkg==1.0" and "lime==0.2.0.1" not in ran[0]
+    assert res["installed"] == ["surely-not-installed-pkg==1.0"]
+    assert environment.ensure_packages({"lime": "0.2.0.1"}, in_colab=True, runner=fake)["installed"] == []
+    assert len(ran) == 1
+    out = environment.write_requirements(project)
+    req = (project.root / "requirements.txt").read_text()
+    assert f"pandas=={pd.__version__}" in req and "numpy==" in req
+    assert "dependencies:" in (project.root / "environment.yml").read_text()
+    assert out["packages"]["scikit-learn"]
+
+
+def test_asaniczka_generator_is_deterministic_and_chunked(tmp_path):
+    a = demo_data.write_asaniczka(tmp_path / "a", 2500, chunk=1000)
+    b = demo_data.write_asaniczka(tmp_path / "b", 2500, chunk=1000)
+    assert a[0].read_bytes() == b[0].read_bytes()
+    df = pd.read_csv(a[0])
+    assert list(df.columns) == ["asin", "title", "imgUrl", "productURL", "stars", "reviews", "price", "listPrice",
+                                "category_id", "isBestSeller", "boughtInLastMonth"]
+    assert len(df) == 2500 and df["asin"].is_unique
+    assert set(df["category_id"]) <= set(pd.read_csv(a[1])["id"])
