@@ -12,8 +12,8 @@
 cfg.remove_numbers = True
 cfg.apply_lemmatization = False
 cfg.remove_stopwords = True
-cfg.min_rows_per_class = cfg.min_rows_per_class  # classes below this many rows ...
-cfg.rare_class_strategy = cfg.rare_class_strategy  # ... are "drop"-ped or merged into "other"
+# Rare classes: fewer than cfg.min_rows_per_class rows -> dropped ("drop") or merged into "Other" ("other")
+print(f"min_rows_per_class={cfg.min_rows_per_class}, rare_class_strategy={cfg.rare_class_strategy!r}")
 
 # %%
 import preprocess
