@@ -290,17 +290,23 @@ def notebook_smoke(path: Path | None, timeout_s: float) -> dict:
         return {"status": "skipped", "note": f"only {timeout_s:.0f} s of the time budget left"}
     root = tempfile.mkdtemp(prefix="gpu_check_nb_")
     executed = Path(root) / "executed_smoke.ipynb"
+    import signal
+
     t0 = time.perf_counter()
+    # Own session: on timeout the kernel (a grandchild holding our pipes) is killed with it.
+    proc = subprocess.Popen([sys.executable, "-c", _NOTEBOOK_RUNNER, str(path), str(executed), root, str(REPO)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, "-c", _NOTEBOOK_RUNNER, str(path), str(executed), root, str(REPO)],
-                              capture_output=True, text=True, timeout=timeout_s)
+        _, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"status": "timeout", "seconds": round(time.perf_counter() - t0, 1), "notebook": str(path),
                 "note": f"stopped at the {timeout_s:.0f} s left in the budget"}
     out = {"status": "ok" if proc.returncode == 0 else "error", "seconds": round(time.perf_counter() - t0, 1),
            "notebook": str(path), "executed": str(executed)}
     if proc.returncode != 0:
-        out["note"] = proc.stderr.strip()[-800:]
+        out["note"] = err.strip()[-800:]
     return out
 
 

@@ -196,7 +196,8 @@ def scale(quick: bool, out_dir: Path, log=print) -> dict:
         return section(title, cols, status="not run", note="bench/scale_steps.py is not in the tree yet")
     rows, errors = [], []
     for n_rows, steps, timeout in (SCALE_PLAN_QUICK if quick else SCALE_PLAN_FULL):
-        target = out_dir / f"scale_{n_rows}"
+        # Not bench/out/scale_<rows>: that is scale_steps.py's default folder, used when it is run by hand.
+        target = out_dir / "scale" / f"rows_{n_rows}"
         cmd = [sys.executable, str(script), "--rows", str(n_rows), "--out", str(target), "--steps", steps,
                "--step-timeout", str(timeout)]
         t0 = time.perf_counter()
