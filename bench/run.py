@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     json_path = out_dir / "bench.json"
     result = {"date": tables.now_utc(), "quick": args.quick, "machine": tables.machine_info(),
               "command": " ".join(["bench/run.py", *(argv if argv is not None else sys.argv[1:])]),
-              "load_avg_start": list(os.getloadavg()),
+              "load_avg_start": list(os.getloadavg()), "nice": os.nice(0),
               "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "BENCH_THREADS")
                              if k in os.environ},
               "sections": {}}

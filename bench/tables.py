@@ -122,6 +122,8 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
     m = result.get("machine", {})
     out = [f"Measured {result.get('date', '?')} on {machine_line(m)} "
            f"(`{result.get('command', 'bench/run.py')}`{', quick subset' if result.get('quick') else ''}).", ""]
+    if result.get("nice"):
+        out[0] += f" Ran at nice {result['nice']} (lower CPU priority than other processes)."
     if result.get("thread_env"):
         out[0] += " Thread limits set: " + ", ".join(f"{k}={v}" for k, v in result["thread_env"].items()) + "."
     load = result.get("load_avg_start")
