@@ -52,6 +52,7 @@ def log(msg: str) -> None:
 def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, dict]]:
     """(key, section) pairs; a section that raises is recorded as an error, the rest still run."""
     t0 = time.perf_counter()
+    load0 = os.getloadavg()[0]
     try:
         if name == "quality":
             import quality
@@ -70,9 +71,13 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
     except Exception as e:
         log(traceback.format_exc())
         result = [(name, tables.section(name, [], status="error", note=f"{type(e).__name__}: {e}"[:500]))]
+    conditions = {"load_avg_1m": [round(load0, 1), round(os.getloadavg()[0], 1)], "nice": os.nice(0),
+                  **{k: os.environ[k] for k in ("OMP_NUM_THREADS", "BENCH_THREADS") if k in os.environ}}
     for _, sec in result:
         sec["seconds"] = round(time.perf_counter() - t0, 1)
-        sec["measured_at"] = tables.now_utc()  # --merge can combine sections from different runs
+        # --merge can combine sections from different runs: each keeps when and how it ran.
+        sec["measured_at"] = tables.now_utc()
+        sec["conditions"] = conditions
     log(f"[bench] {name}: {', '.join(s['status'] for _, s in result)} in {time.perf_counter() - t0:.0f} s")
     return result
 

@@ -136,6 +136,15 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
         when = s.get("measured_at")
         out.append(f"{h} {s['title']}" + (f" (measured {when})" if when and when != result.get("date") else ""))
         out.append("")
+        cond = s.get("conditions") or {}
+        if cond:
+            la = cond.get("load_avg_1m", ["?", "?"])
+            extra = [f"{k}={v}" for k, v in cond.items() if k not in ("load_avg_1m", "nice")]
+            if cond.get("nice"):
+                extra.append(f"nice {cond['nice']}")
+            out.append(f"*Load average {la[0]} → {la[-1]} on {m.get('cpu_cores', '?')} cores"
+                       + (f"; {', '.join(extra)}" if extra else "") + ".*")
+            out.append("")
         if s["status"] != "ok":
             out.append(f"*{s['status']}*: {s.get('note', '')}")
             out.append("")
