@@ -83,7 +83,8 @@ def model_specs() -> list[ModelSpec]:
 
 # --- running --------------------------------------------------------------------------------
 
-def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: Path, use_cache: bool) -> dict:
+def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: Path, use_cache: bool,
+             train_if_uncached: bool = True) -> dict:
     n_rows = len(split.train) + len(split.test)
     key = cache_key(dataset, spec, n_rows)
     cache_file = cache_dir / f"{key}.json"
@@ -95,6 +96,8 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
             row["note"] = (row.get("note", "") + "; stale: trained by an earlier version of "
                            + ", ".join(spec.sources)).lstrip("; ")
         return row
+    if not train_if_uncached:
+        raise Unavailable("no cached result and --skip-uncached names this model (CPU time budget)")
     t0 = time.perf_counter()
     out = spec.run(split, dict(spec.settings))
     seconds = time.perf_counter() - t0
@@ -138,7 +141,7 @@ def gaps(rows: list[dict], datasets: dict) -> list[dict]:
 
 
 def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[str] | None = None,
-        models_only: list[str] | None = None, log=print) -> list[dict]:
+        models_only: list[str] | None = None, skip_uncached: list[str] | None = None, log=print) -> list[dict]:
     """Returns the sections quality and quality_gap."""
     cache_dir = cache_root / "quality"
     specs = [s for s in model_specs() if (s.in_quick or not quick) and (not models_only or s.key in models_only)]
@@ -159,7 +162,8 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
         for spec in specs:
             t0 = time.perf_counter()
             try:
-                row = evaluate(spec, split, name, cache_dir, use_cache)
+                row = evaluate(spec, split, name, cache_dir, use_cache,
+                               train_if_uncached=spec.key not in (skip_uncached or []))
             except Unavailable as e:
                 row = {"dataset": name, "model": spec.label, "key": spec.key, "status": "not run", "note": str(e)}
             except Exception as e:  # one model's failure must not hide every other number
