@@ -241,9 +241,12 @@ def split_files(paths) -> list:
 
 
 def load_split(paths, name: str, usecols: Optional[list[str]] = None) -> pd.DataFrame:
-    df = pd.read_csv(paths.processed / f"{name}.csv", usecols=usecols, keep_default_na=False,
-                     dtype={"text_clean": str, "product_title": str, "product_description": str},
+    text_cols = ("text_clean", "product_title", "product_description")
+    df = pd.read_csv(paths.processed / f"{name}.csv", usecols=usecols, dtype={c: str for c in text_cols},
                      low_memory=False)
+    for c in text_cols:  # "" was written for missing text; numeric metadata keeps its NaN
+        if c in df.columns:
+            df[c] = df[c].fillna("")
     if "category" in df.columns:
         df["category"] = df["category"].astype("category")
     if "label" in df.columns:
