@@ -61,6 +61,10 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
                                datasets=args.datasets, models_only=args.models,
                                skip_uncached=args.skip_uncached, log=log)
             result = list(zip(("quality", "quality_gap"), secs))
+        elif name == "scale":
+            import speed
+
+            result = [("scale", speed.scale(quick, out_dir, log=log, sizes=args.scale_sizes, reuse=args.reuse_scale))]
         elif name == "api":
             import api_load
 
@@ -94,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-cache", action="store_true", help="quality: retrain even cached models")
     ap.add_argument("--skip-uncached", help="quality: comma-separated model keys reported as not run "
                     "unless a cached result exists (e.g. finetune_minilm: ~1 h per dataset on 2 busy cores)")
+    ap.add_argument("--scale-sizes", help="scale: comma-separated row counts of the plan to run (default all)")
+    ap.add_argument("--reuse-scale", action="store_true",
+                    help="scale: keep a size's earlier results (bench/out/scale/rows_N) when its steps match")
     ap.add_argument("--cache-dir", default=str(HERE / "out" / "cache"),
                     help="where slow results are kept between runs (default bench/out/cache)")
     ap.add_argument("--merge", action="store_true",
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args.datasets = args.datasets.split(",") if args.datasets else None
     args.models = args.models.split(",") if args.models else None
     args.skip_uncached = args.skip_uncached.split(",") if args.skip_uncached else None
+    args.scale_sizes = [int(x) for x in args.scale_sizes.split(",")] if args.scale_sizes else None
 
     only = [s.strip() for s in args.only.split(",")] if args.only else list(SECTIONS)
     unknown = [s for s in only if s not in SECTIONS]

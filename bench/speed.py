@@ -188,26 +188,36 @@ SCALE_PLAN_FULL = (
 SCALE_PLAN_QUICK = ((2_000, "load,preprocess,features", 120),)
 
 
-def scale(quick: bool, out_dir: Path, log=print) -> dict:
+def scale(quick: bool, out_dir: Path, log=print, sizes: list[int] | None = None, reuse: bool = False) -> dict:
+    """sizes: only these row counts of the plan; reuse: keep a size's earlier scale_steps.json when it
+    ran the same steps (a 1M-row pass takes most of an hour here: re-rendering shouldn't redo it)."""
     script = HERE / "scale_steps.py"
     cols = ["rows", "step", "status", "wall_s", "peak_rss_mb", "details"]
     title = "Steps 2-5 at scale: time and peak RSS per step (bench/scale_steps.py)"
     if not script.is_file():
         return section(title, cols, status="not run", note="bench/scale_steps.py is not in the tree yet")
     rows, errors = [], []
-    for n_rows, steps, timeout in (SCALE_PLAN_QUICK if quick else SCALE_PLAN_FULL):
+    plan = [p for p in (SCALE_PLAN_QUICK if quick else SCALE_PLAN_FULL) if not sizes or p[0] in sizes]
+    reused = []
+    for n_rows, steps, timeout in plan:
         # Not bench/out/scale_<rows>: that is scale_steps.py's default folder, used when it is run by hand.
         target = out_dir / "scale" / f"rows_{n_rows}"
-        cmd = [sys.executable, str(script), "--rows", str(n_rows), "--out", str(target), "--steps", steps,
-               "--step-timeout", str(timeout)]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_env(),
-                              timeout=timeout * (len(steps.split(",")) + 1) + 600)
-        log(f"[scale] {n_rows:,} rows: exit {proc.returncode} in {time.perf_counter() - t0:.0f} s")
         doc_path = target / "scale_steps.json"
-        if proc.returncode != 0 or not doc_path.is_file():
-            errors.append(f"{n_rows:,} rows: exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}")
-            continue
+        earlier = json.loads(doc_path.read_text()) if reuse and doc_path.is_file() else None
+        ran = [r["step"] for r in earlier["steps"] if r["step"] != "generate"] if earlier else []
+        if earlier and ran == steps.split(","):
+            reused.append(f"{n_rows:,}")
+        else:
+            cmd = [sys.executable, str(script), "--rows", str(n_rows), "--out", str(target), "--steps", steps,
+                   "--step-timeout", str(timeout)]
+            t0 = time.perf_counter()
+            doc_path.unlink(missing_ok=True)
+            proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_env(),
+                                  timeout=timeout * (len(steps.split(",")) + 1) + 600)
+            log(f"[scale] {n_rows:,} rows: exit {proc.returncode} in {time.perf_counter() - t0:.0f} s")
+            if proc.returncode != 0 or not doc_path.is_file():
+                errors.append(f"{n_rows:,} rows: exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}")
+                continue
         for r in json.loads(doc_path.read_text())["steps"]:
             details = {k: v for k, v in r.items() if k not in ("step", "status", "wall_s", "peak_rss_mb", "error", "seconds")}
             rows.append({"rows": n_rows, "step": r["step"], "status": r["status"], "wall_s": r["wall_s"],
@@ -227,6 +237,8 @@ def scale(quick: bool, out_dir: Path, log=print) -> dict:
     note = ("Generated catalogues in the user's asaniczka schema (demo_data.write_asaniczka); each step runs "
             "with the default (full) Config in its own process, peak RSS from wait4. Steps left out at a size "
             "would take hours on this machine; a step past its timeout shows status timeout.")
+    if reused:
+        note += f" Reused the earlier run's results for {', '.join(reused)} rows (--reuse-scale)."
     if errors:
         note = " ".join(errors) + " " + note
     return section(title, cols, rows, status="error" if (errors or bad) else "ok", note=note, figures=figures)
