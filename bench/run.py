@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="where slow results are kept between runs (default bench/out/cache)")
     ap.add_argument("--merge", action="store_true",
                     help="keep sections of an earlier bench.json that this run doesn't redo")
+    ap.add_argument("--merge-from", action="append", default=[], metavar="BENCH_JSON",
+                    help="also keep the sections of this bench.json (from a run with another --out)")
     args = ap.parse_args(argv)
     args.datasets = args.datasets.split(",") if args.datasets else None
     args.models = args.models.split(",") if args.models else None
@@ -125,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
               "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "BENCH_THREADS")
                              if k in os.environ},
               "sections": {}}
-    if args.merge and json_path.is_file():
-        result["sections"] = json.loads(json_path.read_text(encoding="utf-8")).get("sections", {})
+    earlier = ([json_path] if args.merge and json_path.is_file() else []) + [Path(p) for p in args.merge_from]
+    for path in earlier:
+        result["sections"].update(json.loads(path.read_text(encoding="utf-8")).get("sections", {}))
     t0 = time.perf_counter()
     for name in only:
         for key, sec in run_section(name, args.quick, out_dir, args):
