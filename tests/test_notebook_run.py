@@ -190,6 +190,8 @@ def test_smoke_run_artifacts_are_sane(smoke_root):
     for png in plots + list(smoke_root.rglob("results/interpretability/*.png")):
         Image.open(png).verify()
     assert list((smoke_root / "data/processed/embeddings").glob("*.npy"))
+    interp = smoke_root / "results" / "interpretability"
+    assert list(interp.glob("lime_*.html")) and list(interp.glob("shap_*.png")), "LIME and SHAP outputs"
     metrics = pd.read_csv(smoke_root / "results" / "metrics.csv")
     assert {"model", "accuracy", "macro_f1", "top2_accuracy", "top3_accuracy"} <= set(metrics.columns)
     assert len(metrics) >= 2

@@ -198,7 +198,20 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
         try:
             train = stratified_cap(load_split(paths, "train"), int(cfg.shap_background_rows), cfg.seed)
             bg = [inference.combine_text(t, d) for t, d in zip(train["product_title"], train["product_description"])]
-            shap_rows, shap_html = shap_explain(predictor, hard, bg, out_dir)
+            shap_model = predictor
+            if _linear_parts(predictor.pipeline) is None:
+                # SHAP's exact linear explainer needs coefficients: explain the tuned LogReg
+                # pipeline (same cleaning + TF-IDF) when the best baseline is not linear.
+                import types
+
+                import joblib
+
+                logreg = paths.models / "logreg.joblib"
+                if not logreg.is_file():
+                    raise TypeError("the best baseline is not linear and models/logreg.joblib is missing")
+                shap_model = types.SimpleNamespace(pipeline=joblib.load(logreg))
+                notes.append("SHAP explains models/logreg.joblib: the best baseline is not a linear model.")
+            shap_rows, shap_html = shap_explain(shap_model, hard, bg, out_dir)
             for e in shap_rows:
                 explained[e["example"]].update(e)
         except Exception as exc:
@@ -213,8 +226,10 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
         record_note(paths, "interpretability", "\n".join(notes))
     atomic_to_csv(hard_out, marker)
     n_files = len(list(out_dir.glob("*.png"))) + len(list(out_dir.glob("*.html")))
+    failed = {n.split(" ", 1)[0] for n in notes if " failed" in n or " skipped" in n}
+    used = " and ".join(m for m in ("LIME", "SHAP") if m not in failed and model == "baseline") or "no explainer"
     log_summary(paths, "Step 9 — Interpretability",
-                f"{len(hard_out)} hard test examples explained with LIME and SHAP ({n_files} PNG/HTML files); "
+                f"{len(hard_out)} hard test examples explained with {used} ({n_files} PNG/HTML files); "
                 f"{len(correct)} correct / {len(incorrect)} incorrect predictions saved in {out_dir}.")
     return {"skipped": False, "dir": str(out_dir), "hard_examples": hard_out, "correct": correct,
             "incorrect": incorrect, "shap_html": shap_html, "notes": notes, "n_files": n_files}

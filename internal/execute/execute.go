@@ -237,6 +237,10 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	cmd := exec.CommandContext(ctx, opts.Python, "-c", nbexecScript)
 	cmd.Dir = absOut
 	cmd.Env = kernelEnv(opts.ProjectRoot)
+	// Step 12 saves the clean built notebook to PROJECT_ROOT (in Colab it asks the frontend).
+	if built := filepath.Join(absOut, notebook.FileName); fileExists(built) {
+		cmd.Env = append(cmd.Env, "BUILT_NOTEBOOK="+built)
+	}
 	cmd.Stdin = bytes.NewReader(cfgJSON)
 	// On cancellation ask politely first: the executor then shuts the kernel
 	// down instead of orphaning it.
@@ -588,4 +592,9 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return strings.TrimSpace(string(t.buf))
+}
+
+func fileExists(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && !info.IsDir()
 }
