@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
         ap.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
-    out_dir = Path(args.out)
+    # Absolute: servers and subprocesses run in other working directories.
+    out_dir = Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
 
     json_path = out_dir / "bench.json"
