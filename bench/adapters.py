@@ -198,12 +198,16 @@ def run_finetune_minilm(split, settings: dict) -> dict:
     return _train_and_score(split, settings, fm.minilm_dir(), use_cpu=True)
 
 
-def run_finetune_bert_base(split, settings: dict) -> dict:
-    """bert-base-uncased through finetune.train_model, where a GPU and the weights are present."""
+def _require_gpu() -> None:
     import torch
 
     if not torch.cuda.is_available():
         raise Unavailable("no GPU here: bert-base fine-tuning runs only where CUDA is available")
+
+
+def run_finetune_bert_base(split, settings: dict) -> dict:
+    """bert-base-uncased through finetune.train_model, where a GPU and the weights are present."""
+    _require_gpu()
     ft = _module("finetune")
     try:
         ft.load_tokenizer("bert-base-uncased")
@@ -230,5 +234,5 @@ def pipeline_specs() -> list[ModelSpec]:
         ModelSpec("finetune_bert_base", "Fine-tuned bert-base (GPU)", run_finetune_bert_base,
                   sources=("cells/src/finetune.py",),
                   settings=dict(epochs=3.0, max_length=64, lr=3e-5, batch_size=32, warmup=0.06, scoring="label_ids"),
-                  cached=True),
+                  cached=True, precheck=_require_gpu),
     ]

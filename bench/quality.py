@@ -42,6 +42,7 @@ class ModelSpec:
     settings: dict = field(default_factory=dict)
     cached: bool = False
     in_quick: bool = False
+    precheck: Callable[[], None] | None = None  # raises Unavailable before any cache/budget logic
 
 
 def _file_hash(paths: tuple[str, ...]) -> str:
@@ -89,6 +90,8 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
     key = cache_key(dataset, spec, n_rows)
     cache_file = cache_dir / f"{key}.json"
     code = _file_hash(spec.sources)
+    if spec.precheck is not None:
+        spec.precheck()
     if spec.cached and use_cache and cache_file.is_file():
         row = json.loads(cache_file.read_text(encoding="utf-8"))
         row["cached"] = True
