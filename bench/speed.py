@@ -199,19 +199,23 @@ def scale(quick: bool, out_dir: Path, log=print, sizes: list[int] | None = None,
         return section(title, cols, status="not run", note="bench/scale_steps.py is not in the tree yet")
     rows, errors = [], []
     plan = [p for p in (SCALE_PLAN_QUICK if quick else SCALE_PLAN_FULL) if not sizes or p[0] in sizes]
-    reused = []
+    reused, conditions = [], {}
     for n_rows, steps, timeout in plan:
         # Not bench/out/scale_<rows>: that is scale_steps.py's default folder, used when it is run by hand.
         target = out_dir / "scale" / f"rows_{n_rows}"
         doc_path = target / "scale_steps.json"
         earlier = json.loads(doc_path.read_text()) if reuse and doc_path.is_file() else None
         ran = [r["step"] for r in earlier["steps"] if r["step"] != "generate"] if earlier else []
+        cond_path = target / "bench_conditions.json"
         if earlier and ran == steps.split(","):
             reused.append(f"{n_rows:,}")
+            conditions[f"{n_rows} rows"] = (json.loads(cond_path.read_text()) if cond_path.is_file()
+                                            else "measured in an earlier run; its load was not recorded")
         else:
             cmd = [sys.executable, str(script), "--rows", str(n_rows), "--out", str(target), "--steps", steps,
                    "--step-timeout", str(timeout)]
             t0 = time.perf_counter()
+            load0 = os.getloadavg()[0]
             doc_path.unlink(missing_ok=True)
             proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=_env(),
                                   timeout=timeout * (len(steps.split(",")) + 1) + 600)
@@ -219,6 +223,11 @@ def scale(quick: bool, out_dir: Path, log=print, sizes: list[int] | None = None,
             if proc.returncode != 0 or not doc_path.is_file():
                 errors.append(f"{n_rows:,} rows: exit {proc.returncode}: {(proc.stderr or proc.stdout).strip()[-300:]}")
                 continue
+            # Kept beside the results, so a reused size still says how busy the machine was.
+            cond = {"measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                    "load_avg_1m": [round(load0, 1), round(os.getloadavg()[0], 1)], "nice": os.nice(0),
+                    **{k: os.environ[k] for k in ("OMP_NUM_THREADS",) if k in os.environ}}
+            cond_path.write_text(json.dumps(cond) + "\n")
         for r in json.loads(doc_path.read_text())["steps"]:
             details = {k: v for k, v in r.items() if k not in ("step", "status", "wall_s", "peak_rss_mb", "error", "seconds")}
             rows.append({"rows": n_rows, "step": r["step"], "status": r["status"], "wall_s": r["wall_s"],
@@ -242,7 +251,10 @@ def scale(quick: bool, out_dir: Path, log=print, sizes: list[int] | None = None,
         note += f" Reused the earlier run's results for {', '.join(reused)} rows (--reuse-scale)."
     if errors:
         note = " ".join(errors) + " " + note
-    return section(title, cols, rows, status="error" if (errors or bad) else "ok", note=note, figures=figures)
+    sec = section(title, cols, rows, status="error" if (errors or bad) else "ok", note=note, figures=figures)
+    if conditions:
+        sec["reused_conditions"] = conditions
+    return sec
 
 
 # --- transformer training throughput: notebook settings vs Hugging Face defaults ---------
@@ -310,7 +322,7 @@ def train_throughput(quick: bool, out_dir: Path, log=print) -> dict:
             trainer.train()
             secs = timer.t_end - timer.t_warm
             args = trainer.args
-            rows.append({"setting": setting, "model": Path(model_name).name if model_dir else model_name,
+            rows.append({"setting": setting, "model": "all-MiniLM-L6-v2" if model_dir else model_name,
                          "device": dev["device"], "precision": "bf16" if args.bf16 else "fp16" if args.fp16 else "fp32",
                          "padding": f"max_length={cfg.max_length}" if setting == "hf_defaults" else "dynamic",
                          "length_grouping": setting == "notebook", "batch_size": batch,

@@ -145,6 +145,13 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
             out.append(f"*Load average {la[0]} → {la[-1]} on {m.get('cpu_cores', '?')} cores"
                        + (f"; {', '.join(extra)}" if extra else "") + ".*")
             out.append("")
+        for what, c in (s.get("reused_conditions") or {}).items():
+            out.append(f"*{what}: reused from an earlier run: "
+                       + (c if isinstance(c, str) else
+                          f"measured {c.get('measured_at')}, load average {c.get('load_avg_1m')}, nice {c.get('nice')}"
+                          + (f", OMP_NUM_THREADS={c['OMP_NUM_THREADS']}" if "OMP_NUM_THREADS" in c else ""))
+                       + ".*")
+            out.append("")
         if s["status"] != "ok":
             out.append(f"*{s['status']}*: {s.get('note', '')}")
             out.append("")
