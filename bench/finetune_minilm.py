@@ -102,7 +102,9 @@ def finetune_minilm(train, test, labels, args) -> dict:
     test_ds = finetune.encode(out["tokenizer"], test, cfg.max_length)
     pred = trainer.predict(test_ds)
     logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
-    y = test["label"].to_numpy()
+    # transformers 5 length-groups the prediction dataloader too: score against the labels it
+    # returns in the same (permuted) order, not the frame's order.
+    y = np.asarray(pred.label_ids)
     top = np.argsort(-logits, axis=1)
     return {"model": "minilm_finetuned", "accuracy": float(accuracy_score(y, top[:, 0])),
             "macro_f1": float(f1_score(y, top[:, 0], average="macro", zero_division=0)),
