@@ -331,6 +331,11 @@ def _step_timer():
     return StepTimer()
 
 
+def _sig(x: float, digits: int = 3) -> float:
+    """Round to significant digits: a tiny smoke run's estimate must not print as 0.0 min."""
+    return float(f"{x:.{digits}g}")
+
+
 def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """Time cfg.precheck_steps real training steps; estimate epoch time and peak GPU memory."""
     import torch
@@ -375,8 +380,8 @@ def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str,
     peak_gb = (torch.cuda.max_memory_allocated() / 1024**3) if (torch.cuda.is_available() and not s["use_cpu"]) else None
     out = {
         "model": name, "settings": s, "steps_timed": len(timer.durations), "seconds_per_step": round(step_s, 4),
-        "steps_per_epoch": steps_per_epoch, "estimated_epoch_minutes": round(epoch_s / 60, 2),
-        "estimated_total_minutes": round(epoch_s * cfg.num_train_epochs / 60, 2),
+        "steps_per_epoch": steps_per_epoch, "estimated_epoch_minutes": _sig(epoch_s / 60),
+        "estimated_total_minutes": _sig(epoch_s * cfg.num_train_epochs / 60),
         "peak_gpu_memory_gb": round(peak_gb, 2) if peak_gb is not None else None,
         "device": info["device"], "n_train": len(train_df),
     }
