@@ -509,27 +509,9 @@ func (s *Server) list(w http.ResponseWriter, q map[string][]string) {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, q map[string][]string) {
-	var meta File
-	var content []byte
 	ut := first(q, "uploadType")
-	switch ut {
-	case "":
-		if err := json.NewDecoder(r.Body).Decode(&meta); err != nil {
-			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
-			return
-		}
-	case "multipart":
-		var err error
-		meta, content, err = readMultipart(r)
-		if err != nil {
-			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
-			return
-		}
-	case "resumable":
-		s.startSession(w, r, "")
-		return
-	default:
-		driveError(w, http.StatusBadRequest, "badRequest", "unknown uploadType "+ut)
+	meta, content, ok := s.readRequest(w, r, ut, "")
+	if !ok {
 		return
 	}
 	if !s.parentWritable(w, meta.Parents, q) || !checkProps(w, meta) {
@@ -567,23 +549,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, q map[string][]s
 		return
 	}
 	ut := first(q, "uploadType")
-	var meta File
-	var content []byte
-	switch ut {
-	case "":
-		if err := json.NewDecoder(r.Body).Decode(&meta); err != nil {
-			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
-			return
-		}
-	case "multipart":
-		var err error
-		meta, content, err = readMultipart(r)
-		if err != nil {
-			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
-			return
-		}
-	case "resumable":
-		s.startSession(w, r, id)
+	meta, content, ok := s.readRequest(w, r, ut, id)
+	if !ok {
 		return
 	}
 	if !checkProps(w, meta) {
@@ -598,6 +565,31 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, q map[string][]s
 		s.setContent(f, content)
 	}
 	writeJSON(w, f)
+}
+
+// readRequest reads a create/update body by upload type: metadata only, multipart
+// (metadata + media), or the start of a resumable session (answered here; ok is false).
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, ut, id string) (meta File, content []byte, ok bool) {
+	switch ut {
+	case "":
+		if err := json.NewDecoder(r.Body).Decode(&meta); err != nil {
+			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
+			return meta, nil, false
+		}
+	case "multipart":
+		var err error
+		if meta, content, err = readMultipart(r); err != nil {
+			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
+			return meta, nil, false
+		}
+	case "resumable":
+		s.startSession(w, r, id)
+		return meta, nil, false
+	default:
+		driveError(w, http.StatusBadRequest, "badRequest", "unknown uploadType "+ut)
+		return meta, nil, false
+	}
+	return meta, content, true
 }
 
 // checkProps enforces Drive's 124-byte limit on a property's key plus value.
