@@ -31,6 +31,8 @@
 
 # %% src="baselines.py" tags=["quickstart"]
 
+# %% src="hybrid.py" tags=["quickstart"]
+
 # %% src="quickstart.py" tags=["quickstart"]
 
 # %% src="project_docs.py" tags=["quickstart"]

@@ -37,3 +37,24 @@ def test_best_tfidf_baseline_on_asaniczka_random10k_reaches_063(project):
 def test_lstm_encoding_is_prepadded_with_unknowns():
     x = baselines.encode(["red mug", "zzz red", ""], ["red", "mug"], 4)
     assert x.tolist() == [[0, 0, 2, 3], [0, 0, 1, 2], [0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("holdout_above", [10_000, 500])
+def test_linear_svc_calibration_route_follows_the_row_count(holdout_above):
+    """Cross-fitted calibration on small samples; one fit + a held-out calibration slice above
+    svc_holdout_calibration_rows (the 1.4M-row route). Both give probabilities over every class."""
+    import demo_data
+    from sklearn.model_selection import train_test_split
+
+    df = demo_data.make_catalogue(1500, seed=3)
+    vc = df["category"].value_counts()
+    df = df[df["category"].isin(vc[vc >= 10].index)]  # the demo's deliberately rare classes
+    tr, te = train_test_split(df, test_size=0.2, stratify=df["category"], random_state=42)
+    cfg = Config(svc_holdout_calibration_rows=holdout_above, tfidf_max_features=5_000)
+    table, pipes = baselines.evaluate_on_split(tr, te, cfg, models=["linear_svc"], return_pipelines=True)
+    note = table.iloc[0]["notes"]
+    assert ("held-out 121-row slice" in note) == (holdout_above == 500), note
+    assert table.iloc[0]["accuracy"] > 0.8
+    proba = pipes["linear_svc"].predict_proba(preprocess.combine_text(te["product_title"], te["product_description"]))
+    assert proba.shape == (len(te), tr["category"].nunique())
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)

@@ -125,7 +125,7 @@ def test_cells_produce_every_part1_artifact(executed):
     import preprocess
 
     assert list(table.columns) == baselines.METRIC_COLUMNS
-    assert list(table["model"]) == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm"]
+    assert list(table["model"]) == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm", "hybrid"]
     assert table[["accuracy", "f1_macro", "f1_weighted"]].apply(lambda c: c.between(0, 1)).all().all()
     labels = set(json.loads((root / "models/label_map.json").read_text())["label2id"])
     test = preprocess.load_split(paths, "test")
@@ -137,6 +137,11 @@ def test_cells_produce_every_part1_artifact(executed):
     for f in baselines.MODEL_FILES.values():
         pipe = joblib.load(root / "models" / f)
         assert set(pipe.classes_) <= labels and pipe.predict_proba(text[:3]).shape[0] == 3
+    hybrid = joblib.load(root / "models/hybrid.joblib")  # encoder found again from the saved folder
+    assert [n for n, _ in hybrid.steps] == ["features", "clf"]
+    proba = hybrid.predict_proba(text[:5].tolist())
+    assert proba.shape[0] == 5 and set(hybrid.classes_) <= labels
+    assert (root / "models/hybrid_encoder/config.json").is_file()
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
@@ -145,14 +150,14 @@ def test_cells_produce_every_part1_artifact(executed):
     assert model.predict(baselines.encode(test["text_clean"][:4], vocab["vocab"], vocab["max_len"]),
                          verbose=0).shape == (4, len(labels))
     notes = (root / "NOTES.md").read_text()
-    for key in ("assumptions", "rare-classes", "tokenization", "tfidf", "baseline-subsamples"):
+    for key in ("assumptions", "rare-classes", "tokenization", "tfidf", "baseline-subsamples", "hybrid model"):
         assert f"## [{key}]" in notes
 
 
 def test_second_pass_skips_and_duplicates_nothing(executed, capsys):
     root, _ = executed
     watched = ["data/processed/train.csv", "models/baseline.joblib", "results/metrics_baselines.csv",
-               "results/plots/top20_categories.png", "models/tfidf_vectorizer.joblib"]
+               "results/plots/top20_categories.png", "models/tfidf_vectorizer.joblib", "models/hybrid.joblib"]
     before = {r: (root / r).stat().st_mtime_ns for r in watched}
     os.environ.update(SMALL)
     run_cells(root)
@@ -161,6 +166,7 @@ def test_second_pass_skips_and_duplicates_nothing(executed, capsys):
     assert out.count("skipping (set FORCE=True to redo)") >= 4
     summary = (root / "summary.txt").read_text()
     for step in ("Step 1 — setup", "Step 2 — data & EDA", "Step 3 — cleaning & split", "Step 4 — TF-IDF features",
-                 "Step 5 — baselines", "Quick Start"):
+                 "Step 5 — baselines", "Step 5b — hybrid model", "Quick Start"):
         assert summary.count(f"## [{step}]") == 1, step
-    assert len(pd.read_csv(root / "results/metrics_baselines.csv")) == 5
+    assert len(pd.read_csv(root / "results/metrics_baselines.csv")) == 6
+    assert "[step5b] complete artifacts already exist" in out

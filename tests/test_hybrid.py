@@ -1,0 +1,83 @@
+"""Step 5b's hybrid model on a tiny BERT built here: the embedder's pooling and pickling, the
+fitted Pipeline, the encoder fallback, and Step 8 leaving a CPU-expensive hybrid to Step 5b."""
+from __future__ import annotations
+
+import pickle
+import shutil
+
+import joblib
+import numpy as np
+import pytest
+
+import demo_data
+import hybrid
+import preprocess
+import tiny_model
+from config import Config
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    df = demo_data.make_catalogue(900, seed=5)
+    vc = df["category"].value_counts()
+    df = df[df["category"].isin(vc[vc >= 10].index)].reset_index(drop=True)
+    df["text"] = preprocess.combine_text(df["product_title"], df["product_description"])
+    return df
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory, catalogue):
+    return tiny_model.build_tiny_bert(catalogue["text"], tmp_path_factory.mktemp("enc") / "tiny")
+
+
+def test_embedder_mean_pools_to_unit_vectors_scaled_by_weight(encoder, catalogue):
+    emb = hybrid.SentenceEmbedder(encoder, max_length=32, batch_size=7, weight=2.0).fit(catalogue["text"][:20])
+    a = emb.transform(catalogue["text"][:20])
+    assert a.shape == (20, emb.n_features_out_) and a.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 2.0, rtol=1e-5)
+    # batches are length-sorted: every row must still come back in its own place
+    one = emb.transform([catalogue["text"][7]])
+    np.testing.assert_allclose(a[7], one[0], rtol=1e-4, atol=1e-5)
+
+
+def test_pickled_embedder_drops_the_model_and_finds_the_moved_encoder(encoder, catalogue, tmp_path, monkeypatch):
+    emb = hybrid.SentenceEmbedder(encoder).fit(catalogue["text"][:5])
+    before = emb.transform(catalogue["text"][:5])
+    blob = pickle.dumps(emb)
+    assert len(blob) < 10_000  # the model's weights are not in the pickle
+    moved = tmp_path / "project"
+    shutil.copytree(encoder, moved / "models" / hybrid.ENCODER_DIR)
+    emb2 = pickle.loads(blob)
+    emb2.model_path = str(tmp_path / "elsewhere")  # as if the project folder had moved
+    with pytest.raises(FileNotFoundError, match="hybrid_encoder"):
+        emb2.transform(["red mug"])
+    monkeypatch.setenv("PROJECT_ROOT", str(moved))
+    np.testing.assert_allclose(emb2.transform(catalogue["text"][:5]), before, rtol=1e-4, atol=1e-5)
+
+
+def test_fit_gives_one_pipeline_on_raw_text(encoder, catalogue, tmp_path):
+    cfg = Config(tfidf_max_features=5_000, tfidf_char_max_features=5_000)
+    train, test = catalogue.iloc[:700], catalogue.iloc[700:]
+    pipe, info = hybrid.fit(train["text"].tolist(), train["category"].to_numpy(object), cfg, encoder)
+    assert [n for n, _ in pipe.steps] == ["features", "clf"] and info["train_rows"] == 700
+    assert "LinearSVC C=1, balanced class weights, sigmoid-calibrated" in info["notes"]
+    proba = pipe.predict_proba(test["text"].tolist())
+    assert proba.shape == (len(test), train["category"].nunique())
+    assert (pipe.predict(test["text"].tolist()) == test["category"]).mean() > 0.8
+    joblib.dump(pipe, tmp_path / "hybrid.joblib")
+    again = joblib.load(tmp_path / "hybrid.joblib")
+    np.testing.assert_allclose(again.predict_proba(test["text"][:3].tolist()), proba[:3], rtol=1e-5)
+
+
+def test_unreachable_encoder_falls_back_to_tiny_bert_and_says_so(project, catalogue):
+    cfg = Config(project_root=str(project.root), hybrid_encoder="no-such-org/no-such-model")
+    path, how = hybrid.resolve_encoder(cfg, project, catalogue["text"].tolist())
+    assert path == str(project.models / hybrid.ENCODER_DIR) and "fallback" in how
+    assert (project.models / hybrid.ENCODER_DIR / "config.json").is_file()
+    notes = project.notes.read_text(encoding="utf-8")
+    assert "## [fallbacks: Step 5b hybrid encoder]" in notes and "no-such-org/no-such-model" in notes
+
+
+def test_step5b_needs_step5_first(project):
+    with pytest.raises(FileNotFoundError, match="run Step 5"):
+        hybrid.run(Config(project_root=str(project.root)), project)
