@@ -20,7 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "cells" / "src"
-STEPS = ("load", "eda", "preprocess", "features", "logreg", "linear_svc", "naive_bayes", "random_forest", "lstm")
+STEPS = ("load", "eda", "preprocess", "features", "logreg", "linear_svc", "naive_bayes", "random_forest", "lstm",
+         "hybrid")
 
 
 def child(step: str, root: str, overrides: dict) -> None:
@@ -58,6 +59,12 @@ def child(step: str, root: str, overrides: dict) -> None:
         n = len(_json.loads((paths.models / "label_map.json").read_text())["id2label"])
         row = baselines.train_lstm(train, val, test, cfg, paths, n_classes=n)
         extra = {"accuracy": round(row["accuracy"], 4), "f1_macro": round(row["f1_macro"], 4), "train_rows": row["train_rows"]}
+    elif step == "hybrid":
+        import hybrid
+
+        r = hybrid.run(cfg, paths)["row"]
+        extra = {"accuracy": round(r["accuracy"], 4), "f1_macro": round(r["f1_macro"], 4), "train_rows": r["train_rows"],
+                 "n_test": r["n_test"], "fit_seconds": r["train_seconds"]}
     else:
         out = baselines.run(cfg, paths, models=[step], include_lstm=False)
         r = out["metrics"].iloc[0]

@@ -25,7 +25,7 @@ HEADINGS = {"07_step01_setup.py": "## Step 1 — Problem understanding & setup",
             "11_step05_baselines.py": "## Step 5 — Baseline model training & evaluation"}
 HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?P<meta>(?: [a-z_]+=\S+)*)\s*$")
 SMALL = {"PC_DEMO_ROWS": "1200", "PC_GRIDSEARCH_SAMPLE": "600", "PC_BASELINE_MAX_TRAIN_ROWS": "800",
-         "PC_RF_SAMPLE": "600", "PC_RF_N_ESTIMATORS": "10", "PC_LSTM_SAMPLE": "300", "PC_LSTM_EPOCHS": "1",
+         "PC_RF_SAMPLE": "600", "PC_RF_N_ESTIMATORS": "10", "PC_LSTM_SAMPLE": "300", "PC_LSTM_CPU_SAMPLE": "300", "PC_LSTM_EPOCHS": "1",
          "PC_LSTM_BATCH_SIZE": "64", "PC_LSTM_VOCAB": "500", "PC_LSTM_VAL_ROWS": "200", "PC_EMBED_MAX_ROWS": "64"}
 
 

@@ -81,3 +81,27 @@ def test_lstm_baseline_is_evaluated_when_its_files_exist(tmp_path_factory):
     res = evaluate.run(smoke_cfg(paths, force=True), paths)
     assert "lstm" in list(res["metrics"]["model"]) and "lstm" not in res["not_evaluated"]
     assert (paths.results / "classification_report_lstm.txt").is_file()
+
+
+@pytest.mark.parametrize("eval_rows, evaluated_here", [(10_000, True), (10, False)])
+def test_hybrid_is_evaluated_unless_cpu_would_embed_too_many_rows(tmp_path_factory, eval_rows, evaluated_here):
+    """Step 5b's row in metrics_baselines.csv makes Step 8 load models/hybrid.joblib; without a GPU
+    and with more test rows than hybrid_cpu_eval_rows it is left to Step 5b's sampled score."""
+    import hybrid
+    import tiny_model
+
+    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("hybrid"))
+    train = pd.read_csv(paths.processed / "train.csv", keep_default_na=False)
+    texts = (train["product_title"] + " " + train["product_description"]).str.strip().tolist()
+    encoder = tiny_model.build_tiny_bert(texts, paths.models / hybrid.ENCODER_DIR)
+    cfg = smoke_cfg(paths, force=True, hybrid_cpu_eval_rows=eval_rows, tfidf_char_max_features=2_000)
+    pipe, _ = hybrid.fit(texts, train["category"].to_numpy(object), cfg, encoder)
+    import joblib
+
+    joblib.dump(pipe, paths.models / "hybrid.joblib")
+    table = pd.read_csv(paths.results / "metrics_baselines.csv")
+    pd.concat([table, pd.DataFrame([{"model": "hybrid"}])]).to_csv(paths.results / "metrics_baselines.csv", index=False)
+    res = evaluate.run(cfg, paths)
+    assert ("hybrid" in list(res["metrics"]["model"])) == evaluated_here
+    if not evaluated_here:
+        assert "Step 5b scored it on a 10-row test sample" in res["not_evaluated"]["hybrid"]

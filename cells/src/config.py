@@ -58,7 +58,8 @@ class Config:
     gridsearch_C: tuple = (1.0, 4.0, 16.0)
     rf_sample: int = 100_000
     rf_n_estimators: int = 200
-    lstm_sample: int = 300_000
+    lstm_sample: int = 300_000  # with a GPU
+    lstm_cpu_sample: int = 60_000  # without one (CPU Keras LSTM: ~4 min per epoch per 100k rows on 2 cores)
     lstm_vocab: int = 50_000
     lstm_max_len: int = 40
     lstm_epochs: int = 5
@@ -141,7 +142,8 @@ class Config:
     hybrid_embed_weight: float = 1.0  # scale of the unit-length embedding beside the TF-IDF block
     hybrid_svc_c: float = 1.0
     hybrid_max_train_rows: int = 100_000  # with a GPU; val/test are scored in full
-    hybrid_cpu_max_rows: int = 20_000  # without one: train rows, and val/test rows scored
+    hybrid_cpu_max_rows: int = 10_000  # without one: train rows ...
+    hybrid_cpu_eval_rows: int = 5_000  # ... and the val/test rows it is scored on
 
     # --- part 2 additions (Steps 4-BERT, 6-12: embeddings, interpret, API) -------------
     embed_probe_batches: int = 3  # batches timed before extracting all embeddings
@@ -169,13 +171,14 @@ class Config:
             base.update(
                 max_rows=None, min_rows_per_class=4, gridsearch_sample=2_000,
                 gridsearch_C=(1.0, 10.0), rf_sample=2_000, rf_n_estimators=30,
-                lstm_sample=2_000, lstm_vocab=5_000, lstm_epochs=2, lstm_batch_size=64,
+                lstm_sample=2_000, lstm_cpu_sample=2_000, lstm_vocab=5_000, lstm_epochs=2, lstm_batch_size=64,
                 model_name="tiny-bert", fallback_model_name="tiny-bert", max_length=48,
                 embed_max_rows=400, embed_batch_size=32, finetune_train_rows=600,
                 finetune_eval_rows=200, num_train_epochs=1.0, per_device_train_batch_size=16,
                 learning_rate=1e-3, n_trials=2, tune_sample=1_000, precheck_steps=2,
                 n_confused_classes=10, n_roc_classes=4, tfidf_max_features=20_000,
-                hybrid_encoder="tiny-bert", hybrid_cpu_max_rows=2_000, hybrid_max_train_rows=2_000,
+                hybrid_encoder="tiny-bert", hybrid_cpu_max_rows=2_000, hybrid_cpu_eval_rows=1_000,
+                hybrid_max_train_rows=2_000,
             )
         base.update(overrides)
         return cls(**base)

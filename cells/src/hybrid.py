@@ -9,7 +9,7 @@ saved to models/hybrid.joblib; the encoder is saved beside it (models/hybrid_enc
 the pipeline loads offline.
 
 Embedding every row is the cost: on a GPU cfg.hybrid_max_train_rows train rows are used,
-on CPU cfg.hybrid_cpu_max_rows (train, and the val/test rows it is scored on here).
+on CPU cfg.hybrid_cpu_max_rows train rows, scored on cfg.hybrid_cpu_eval_rows val/test rows.
 
     import hybrid
     out = hybrid.run(cfg, paths)                                # the notebook step
@@ -199,7 +199,7 @@ def row_caps(cfg) -> tuple[int, Optional[int]]:
 
     if torch.cuda.is_available():
         return cfg.hybrid_max_train_rows, None
-    return cfg.hybrid_cpu_max_rows, cfg.hybrid_cpu_max_rows
+    return cfg.hybrid_cpu_max_rows, cfg.hybrid_cpu_eval_rows
 
 
 def artifact_files(paths) -> list[Path]:
