@@ -334,5 +334,7 @@ def run(cfg, paths, models: Iterable[str] = SKLEARN_MODELS, include_lstm: bool =
     lines = ", ".join(f"{r['model']} acc {r['accuracy']:.3f} / macro-F1 {r['f1_macro']:.3f}" for r in rows)
     log_summary(paths, "Step 5 — baselines",
                 f"Test metrics: {lines}. Best sklearn model (val macro-F1): {best_name} -> models/baseline.joblib. "
-                f"Table: results/metrics_baselines.csv.")
+                f"Training rows (stratified subsamples where a method can't take all {len(train):,}; details in "
+                f"NOTES.md): " + ", ".join(f"{r['model']} {int(r['train_rows']):,}" for r in rows)
+                + ". Table: results/metrics_baselines.csv.")
     return {"skipped": False, "metrics": table, "best": best_name, "files": [str(f) for f in files]}
