@@ -114,3 +114,13 @@ def test_demo_fallback_when_no_data(project, capsys):
     df, info = data.load_dataset(_cfg(project), project)
     assert info["demo"] and "DEMO" in capsys.readouterr().out
     assert df["category"].str.contains(" ").any() and (df["product_description"] == "").any()
+
+
+@pytest.mark.parametrize("n", [10, 48, 200])
+def test_small_demo_catalogues_have_the_rows_asked_for(n):
+    """Benchmarks and smoke checks ask for a few dozen rows: fewer than every class's minimum."""
+    import demo_data
+
+    df = demo_data.make_catalogue(n, seed=7)
+    dupes = df.duplicated(["product_title", "product_description", "category"]).sum()
+    assert len(df) - dupes <= n and df["category"].notna().all() and len(df) >= n

@@ -89,11 +89,21 @@ def _class_sizes(n_rows: int, n_classes: int, rng: np.random.Generator, n_rare: 
     """Long-tailed (Zipf-like) sizes summing to n_rows, with `n_rare` classes of 1-3 rows."""
     w = 1.0 / np.arange(1, n_classes + 1) ** 0.8
     w = rng.permutation(w)
-    sizes = np.maximum(np.floor(w / w.sum() * n_rows).astype(int), 5)
+    sizes = np.maximum(np.floor(w / w.sum() * n_rows).astype(int), max(1, min(5, n_rows // n_classes)))
     rare = rng.choice(n_classes, size=min(n_rare, n_classes), replace=False)
     sizes[rare] = rng.integers(1, 4, size=len(rare))
     diff = n_rows - sizes.sum()
-    sizes[np.argmax(sizes)] += diff
+    if diff >= 0:
+        sizes[np.argmax(sizes)] += diff
+        return sizes
+    # a small catalogue can't give every class its minimum: trim the largest classes first
+    for floor in (1, 0):
+        for i in np.argsort(-sizes, kind="stable"):
+            take = min(-diff, sizes[i] - floor)
+            sizes[i] -= take
+            diff += take
+            if diff == 0:
+                return sizes
     return sizes
 
 
