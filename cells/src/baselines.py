@@ -80,7 +80,7 @@ def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
                               f"best C={best_c} refit on {len(fidx):,} rows")
         elif name == "linear_svc":
             fidx = _subsample(y, cfg.baseline_max_train_rows, cfg.seed)
-            clf, how = calibrated_svc(X, y, fidx, cfg)
+            clf, how = calibrated_svc(X[fidx], y[fidx], cfg)
             info.update(train_rows=len(fidx), notes=f"LinearSVC C={cfg.svc_c}, {how} on {len(fidx):,} rows")
         elif name == "naive_bayes":
             clf = MultinomialNB(alpha=cfg.nb_alpha).fit(X, y)
@@ -105,7 +105,7 @@ def fit_model(name: str, X, y: np.ndarray, cfg) -> tuple[object, dict]:
     return clf, info
 
 
-def calibrated_svc(X, y: np.ndarray, idx: np.ndarray, cfg, C: Optional[float] = None,
+def calibrated_svc(X, y: np.ndarray, cfg, C: Optional[float] = None,
                    class_weight: Optional[str] = None) -> tuple[object, str]:
     """LinearSVC with predict_proba (top-k, LIME, the API's probabilities).
 
@@ -118,13 +118,11 @@ def calibrated_svc(X, y: np.ndarray, idx: np.ndarray, cfg, C: Optional[float] = 
     from sklearn.svm import LinearSVC
 
     C = cfg.svc_c if C is None else C
-    yi = y[idx]
-    if len(idx) > cfg.svc_holdout_calibration_rows:
+    if len(y) > cfg.svc_holdout_calibration_rows:
         from sklearn.model_selection import train_test_split
 
-        counts = pd.Series(yi).value_counts()
-        strat = yi if counts.min() >= 2 else None
-        fit_i, cal_i = train_test_split(idx, test_size=cfg.svc_calibration_fraction, stratify=strat,
+        strat = y if pd.Series(y).value_counts().min() >= 2 else None
+        fit_i, cal_i = train_test_split(np.arange(len(y)), test_size=cfg.svc_calibration_fraction, stratify=strat,
                                         random_state=cfg.seed)
         svc = LinearSVC(C=C, class_weight=class_weight).fit(X[fit_i], y[fit_i])
         try:
@@ -135,11 +133,11 @@ def calibrated_svc(X, y: np.ndarray, idx: np.ndarray, cfg, C: Optional[float] = 
             cal = CalibratedClassifierCV(svc, cv="prefit", method="sigmoid")
         cal.fit(X[cal_i], y[cal_i])
         return cal, f"sigmoid-calibrated on a held-out {len(cal_i):,}-row slice (fitted on {len(fit_i):,})"
-    k = min(3, int(pd.Series(yi).value_counts().min()))
+    k = min(3, int(pd.Series(y).value_counts().min()))
     if k < 2:
-        return LinearSVC(C=C, class_weight=class_weight).fit(X[idx], yi), "uncalibrated (a class has 1 row)"
+        return LinearSVC(C=C, class_weight=class_weight).fit(X, y), "uncalibrated (a class has 1 row)"
     cal = CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight), cv=k, method="sigmoid", ensemble=False)
-    return cal.fit(X[idx], yi), f"sigmoid-calibrated ({k}-fold)"
+    return cal.fit(X, y), f"sigmoid-calibrated ({k}-fold)"
 
 
 def make_pipeline(cfg, vectorizer, clf):

