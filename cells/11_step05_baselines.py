@@ -19,12 +19,14 @@ print("best sklearn baseline:", step5.get("best", "(see metrics)"))
 
 # %% [markdown]
 # ### Step 5b — Hybrid model: TF-IDF + sentence embeddings → linear SVM
-# TF-IDF sees exact words; a frozen sentence encoder (`all-MiniLM-L6-v2`, mean pooling) also links titles that
-# share no word ("trail runner" / "running shoe"), which helps the many small categories. One LinearSVC over
-# both feature sets is the project's most accurate CPU-trainable model (see the README's benchmark). Embedding
-# is the cost: `hybrid_max_train_rows` train rows with a GPU, `hybrid_cpu_max_rows` without one.
-# Saved: `models/hybrid.joblib` (one Pipeline on raw text) + `models/hybrid_encoder/`; its row is added to
-# `results/metrics_baselines.csv`, so Step 8 evaluates it beside the others. Set `cfg.hybrid = False` to skip.
+# TF-IDF sees exact words; frozen sentence encoders (mean pooling) also link titles that share no word
+# ("trail runner" / "running shoe"), which helps the many small categories. One LinearSVC over all feature sets
+# is the project's most accurate model on the asaniczka samples (see the README's benchmark). With a GPU it uses
+# two encoders, `all-MiniLM-L6-v2` and `all-mpnet-base-v2` (`cfg.hybrid_encoders`), whose errors differ; without
+# one only MiniLM (`cfg.hybrid_cpu_encoders`: MPNet is ~5x slower). Embedding is the cost:
+# `hybrid_max_train_rows` train rows with a GPU, `hybrid_cpu_max_rows` without one.
+# Saved: `models/hybrid.joblib` (one Pipeline on raw text) + `models/hybrid_encoders/<name>/`; its row is added
+# to `results/metrics_baselines.csv`, so Step 8 evaluates it beside the others. Set `cfg.hybrid = False` to skip.
 
 # %%
 import hybrid

