@@ -3,8 +3,8 @@
 TF-IDF sees the exact words and word pieces of a title; a sentence encoder (mean pooling)
 places "trail runner" near "running shoe" although they share no word, which helps the long
 tail of categories with a handful of training rows. One linear SVM over all feature sets
-beats each alone; two encoders of different families (all-MiniLM-L6-v2 and all-mpnet-base-v2)
-err differently, so both beat either one (README benchmark table). The model is one sklearn
+beats TF-IDF alone; with a GPU two encoders of different families (all-MiniLM-L6-v2 and
+all-mpnet-base-v2) side by side (figures: Config's comment, README benchmark). The model is one sklearn
 Pipeline on the raw combined text, saved to models/hybrid.joblib; the encoders are saved
 beside it (models/hybrid_encoders/<name>/) so the pipeline loads offline.
 
