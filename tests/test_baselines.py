@@ -58,3 +58,24 @@ def test_linear_svc_calibration_route_follows_the_row_count(holdout_above):
     proba = pipes["linear_svc"].predict_proba(preprocess.combine_text(te["product_title"], te["product_description"]))
     assert proba.shape == (len(te), tr["category"].nunique())
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_held_out_calibration_copes_with_classes_too_small_for_the_slice():
+    """A class with 1-2 rows gets no row in a stratified 10 % slice; sklearn then fails to
+    calibrate the frozen SVC (IndexError) unless the slice is given one row of it."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    sizes = {f"c{i}": 60 for i in range(6)} | {"two_rows": 2, "one_row": 1}
+    y = np.array([c for c, n in sizes.items() for _ in range(n)], dtype=object)
+    centers = {c: rng.normal(size=20) * 3 for c in sizes}
+    X = sp.csr_matrix(np.stack([centers[c] + rng.normal(size=20) for c in y]))
+    cfg = Config(svc_holdout_calibration_rows=100)
+    clf, how = baselines.calibrated_svc(X, y, cfg)
+    assert "held-out" in how
+    assert set(clf.classes_) == set(sizes)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y), len(sizes))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    cal = baselines._with_every_class(np.array([0, 1]), np.arange(2, len(y)), y)
+    assert set(y[cal]) == set(y[2:]) and len(cal) == 2 + len(set(y[2:])) - 1  # c0 was already there

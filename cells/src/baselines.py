@@ -124,6 +124,7 @@ def calibrated_svc(X, y: np.ndarray, cfg, C: Optional[float] = None,
         strat = y if pd.Series(y).value_counts().min() >= 2 else None
         fit_i, cal_i = train_test_split(np.arange(len(y)), test_size=cfg.svc_calibration_fraction, stratify=strat,
                                         random_state=cfg.seed)
+        cal_i = _with_every_class(cal_i, fit_i, y)
         svc = LinearSVC(C=C, class_weight=class_weight).fit(X[fit_i], y[fit_i])
         try:
             from sklearn.frozen import FrozenEstimator  # scikit-learn >= 1.6
@@ -138,6 +139,19 @@ def calibrated_svc(X, y: np.ndarray, cfg, C: Optional[float] = None,
         return LinearSVC(C=C, class_weight=class_weight).fit(X, y), "uncalibrated (a class has 1 row)"
     cal = CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight), cv=k, method="sigmoid", ensemble=False)
     return cal.fit(X, y), f"sigmoid-calibrated ({k}-fold)"
+
+
+def _with_every_class(cal_i: np.ndarray, fit_i: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The calibration slice plus one fitting row of each class it lacks.
+
+    sklearn calibrates a frozen classifier only on data holding all its classes (otherwise it
+    fails with an IndexError); a class of 8 rows has 0.8 expected rows in a 10 % slice. Reusing
+    one fitting row of such a class for calibration as well is the least harm."""
+    missing = np.setdiff1d(np.unique(y[fit_i]), np.unique(y[cal_i]))
+    if len(missing) == 0:
+        return cal_i
+    first = pd.Series(fit_i).groupby(y[fit_i]).first()
+    return np.concatenate([cal_i, first.loc[missing].to_numpy()])
 
 
 def make_pipeline(cfg, vectorizer, clf):
