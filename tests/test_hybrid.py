@@ -86,12 +86,14 @@ def test_two_encoders_each_add_their_embedding_block(encoder, catalogue, tmp_pat
         hybrid.fit(texts, y, cfg, [])
 
 
-def test_predict_in_chunks_matches_one_call(encoder, catalogue):
+def test_predictions_in_slices_match_one_call(encoder, catalogue):
+    from inference import in_slices
+
     cfg = Config(tfidf_max_features=3_000, tfidf_char_max_features=3_000)
     texts, y = catalogue["text"].tolist()[:300], catalogue["category"].to_numpy(object)[:300]
     pipe, _ = hybrid.fit(texts, y, cfg, str(encoder))
-    assert list(hybrid.predict_in_chunks(pipe, texts[:50], chunk_rows=7)) == list(pipe.predict(texts[:50]))
-    assert len(hybrid.predict_in_chunks(pipe, [])) == 0
+    assert list(in_slices(pipe.predict, texts[:50], rows=7)) == list(pipe.predict(texts[:50]))
+    assert len(in_slices(pipe.predict, [])) == 0
 
 
 def test_unreachable_encoder_falls_back_to_tiny_bert_and_says_so(project, catalogue):

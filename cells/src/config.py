@@ -170,9 +170,10 @@ class Config:
         if self.min_rows_per_class < 2:
             raise ValueError("min_rows_per_class must be at least 2 to stratify")
         self.gridsearch_C = tuple(float(c) for c in self.gridsearch_C)
-        for name in ("hybrid_encoders", "hybrid_cpu_encoders"):
+        for name in ("hybrid_encoders", "hybrid_cpu_encoders"):  # an env var gives "a,b"; YAML a list
             value = getattr(self, name)
-            setattr(self, name, tuple(str(v) for v in ([value] if isinstance(value, str) else value)))
+            setattr(self, name, tuple(str(v).strip() for v in (value.split(",") if isinstance(value, str) else value)
+                                      if str(v).strip()))
             if not getattr(self, name):
                 raise ValueError(f"{name} needs at least one encoder (set hybrid=False to skip Step 5b)")
 
@@ -248,8 +249,6 @@ def _coerce(type_name: Any, value: Any) -> Any:
         return float(value)
     if t == "tuple":
         return tuple(float(v) for v in value)
-    if t == "tuple[str, ...]":  # an env var gives "a,b"; YAML gives a list
-        return tuple(v.strip() for v in value.split(",") if v.strip()) if isinstance(value, str) else tuple(value)
     return value
 
 

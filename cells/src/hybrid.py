@@ -164,15 +164,6 @@ def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_paths: Sequence[str] |
     return pipe, info
 
 
-def predict_in_chunks(pipe, texts: Sequence[str], chunk_rows: int = 20_000) -> np.ndarray:
-    """pipe.predict in slices: the dense embedding columns of 140k rows (1.4M-row catalogue's
-    test split) would otherwise sit in memory twice, as an array and inside the sparse stack."""
-    texts = list(texts)
-    if not texts:
-        return np.array([], dtype=object)
-    return np.concatenate([pipe.predict(texts[i:i + chunk_rows]) for i in range(0, len(texts), chunk_rows)])
-
-
 def encoder_names(cfg) -> tuple[str, ...]:
     """The encoders Step 5b uses here: all of cfg.hybrid_encoders with a GPU, the cheaper
     cfg.hybrid_cpu_encoders without one (MPNet embeds ~15 titles/s on 2 CPU cores)."""
@@ -270,6 +261,7 @@ def run(cfg, paths) -> dict[str, Any]:
 
     import baselines
     import preprocess
+    from inference import in_slices
     from project import atomic_path, atomic_to_csv, log_summary, record_note, should_skip
     from sampling import stratified_cap
 
@@ -298,8 +290,8 @@ def run(cfg, paths) -> dict[str, Any]:
     encoders = resolve_encoders(cfg, paths, train_texts[:20_000])
     pipe, info = fit(train_texts, train["category"].astype(str).to_numpy(object), cfg,
                      [p for p, _ in encoders], [how for _, how in encoders])
-    vm = baselines.metrics(val["category"].astype(str).to_numpy(object), predict_in_chunks(pipe, texts(val)))
-    tm = baselines.metrics(test["category"].astype(str).to_numpy(object), predict_in_chunks(pipe, texts(test)))
+    vm = baselines.metrics(val["category"].astype(str).to_numpy(object), in_slices(pipe.predict, texts(val)))
+    tm = baselines.metrics(test["category"].astype(str).to_numpy(object), in_slices(pipe.predict, texts(test)))
     note = info["notes"]
     if len(test) < n_test_all:
         note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"

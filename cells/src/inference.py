@@ -35,6 +35,20 @@ _CACHE: dict[tuple[str, str], "Predictor"] = {}
 _LOCK = threading.Lock()
 
 
+def in_slices(fn, texts: Sequence[str], rows: int = 20_000):
+    """fn over consecutive slices of `texts`, results stacked: Step 5b and Step 8 score 140k-row
+    splits, and a pipeline's intermediate matrices (the hybrid's dense embedding columns sit in
+    memory twice, as an array and inside the sparse stack) then stay a few hundred MB."""
+    import numpy as np
+
+    texts = list(texts)
+    if not texts:  # sklearn refuses 0 rows
+        return np.asarray([])
+    if len(texts) <= rows:
+        return np.asarray(fn(texts))
+    return np.concatenate([fn(texts[i:i + rows]) for i in range(0, len(texts), rows)])
+
+
 def project_root(override: Optional[str] = None) -> Path:
     if override:
         return Path(override).resolve()
@@ -129,18 +143,8 @@ class BaselinePredictor(Predictor):
         self.path = str(path)
         self.classes = [str(c) for c in self.pipeline.classes_]
 
-    # Step 8 scores 140k test rows at once; in slices the hybrid's dense embedding columns
-    # (and any pipeline's intermediate matrices) stay a few hundred MB.
-    chunk_rows = 20_000
-
     def predict_proba(self, titles, descriptions):
-        import numpy as np
-
-        texts = [combine_text(t, d) for t, d in zip(titles, descriptions)]
-        if len(texts) > self.chunk_rows:
-            return np.concatenate([self._proba(texts[i:i + self.chunk_rows])
-                                   for i in range(0, len(texts), self.chunk_rows)])
-        return self._proba(texts)
+        return in_slices(self._proba, [combine_text(t, d) for t, d in zip(titles, descriptions)])
 
     def _proba(self, texts):
         import numpy as np
