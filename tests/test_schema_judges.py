@@ -10,6 +10,7 @@ Run: .venv/bin/python -m pytest tests/test_schema_judges.py
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import shutil
 import subprocess
@@ -32,11 +33,17 @@ def nbformat_errors(nb: dict) -> list[str]:
     # schema from the file's own nbformat_minor and crash on nbformat 5.
     validator = get_validator(version=4, version_minor=5, relax_add_props=False)
     errors = [e.message for e in validator.iter_errors(nb)]
+    # nbformat < 5.11 repairs duplicate ids unless told not to; 5.11 (Colab's) dropped the switch.
+    no_repair = ({"repair_duplicate_cell_ids": False}
+                 if "repair_duplicate_cell_ids" in inspect.signature(nbformat.validate).parameters else {})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # repair_duplicate_cell_ids is "deprecated"
         try:
             # Unique ids are only checked here, not by the schema.
-            nbformat.validate(copy.deepcopy(nb), relax_add_props=False, repair_duplicate_cell_ids=False)
+            nbformat.validate(copy.deepcopy(nb), relax_add_props=False, **no_repair)
+            if not no_repair and not nbformat.validator.isvalid(copy.deepcopy(nb)):
+                # 5.11's validate() repairs duplicate ids with a warning; isvalid() still judges them.
+                errors.append("nbformat.validator.isvalid: not a valid notebook (duplicate cell ids)")
         except nbformat.ValidationError as exc:
             errors.append(str(exc).splitlines()[0])
         except (KeyError, ImportError):

@@ -19,7 +19,7 @@ import subprocess
 import sys
 from typing import Optional
 
-# Packages Colab lacks, pinned to the versions in requirements-ci.txt (tested there).
+# Packages Colab lacks, pinned to the versions in env/test.lock.txt (the test suite runs on them).
 EXTRA_PACKAGES = {"lime": "0.2.0.1", "optuna": "4.5.0"}
 # Packages the notebook uses that Colab already has: never installed/pinned by us.
 PREINSTALLED = ("numpy", "pandas", "scikit-learn", "scipy", "torch", "transformers", "accelerate", "datasets",

@@ -457,6 +457,9 @@ type event struct {
 var (
 	ansiRE      = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 	cellFrameRE = regexp.MustCompile(`Cell In\[\d+\], line (\d+)`)
+	// IPython 7 (Colab's) names the frame after the kernel's temp file instead,
+	// "/tmp/ipykernel_42/123.py in <cell line: 0>()", and marks the line with "---->".
+	cellFileFrameRE = regexp.MustCompile(`(?m)ipykernel_\d+/\d+\.py in .*$(?:\n.*)*?\n-+> (\d+)`)
 )
 
 // StripANSI removes terminal colour codes (IPython colours tracebacks).
@@ -476,9 +479,11 @@ func newFailure(ev event, c notebook.Cell, ordinal, total int, timeout time.Dura
 	tb := StripANSI(strings.Join(ev.Traceback, "\n"))
 	f.Traceback = tb
 	line := 0
-	// IPython names the failing cell's frame "Cell In[7], line 3": point at
+	// IPython 8+ names the failing cell's frame "Cell In[7], line 3": point at
 	// that line of the cell file rather than at the cell's first line.
 	if m := cellFrameRE.FindStringSubmatch(tb); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	} else if m := cellFileFrameRE.FindStringSubmatch(tb); m != nil {
 		line, _ = strconv.Atoi(m[1])
 	}
 	f.Origin = originOf(c, line)

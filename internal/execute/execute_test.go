@@ -29,7 +29,7 @@ func kernelPython(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(p, "-c", "import nbclient, ipykernel").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import nbclient and ipykernel (%v: %s): install the venv from requirements-ci.txt or set NO_PYTHON=1", p, err, out)
+		t.Fatalf("%s cannot import nbclient and ipykernel (%v: %s): run `make setup` or set NO_PYTHON=1", p, err, out)
 	}
 	return p
 }

@@ -60,7 +60,9 @@ def check_cell(key, src):
     code = src
     if _TRANSFORMER is not None:
         try:
-            code = _TRANSFORMER.transform_cell(src)
+            # IPython 7.34 (Colab's) on Python >= 3.12 leaves `x = !cmd` untransformed (its
+            # tokenizer-based rewrite no longer sees `!`): blank what it left, line for line.
+            code = _fallback(_TRANSFORMER.transform_cell(src))
         except SyntaxError as exc:
             return _error(key, exc, offset)
         except Exception:

@@ -24,7 +24,7 @@ func venvPython(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command(p, "-c", "import IPython").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import IPython (%v: %s): create the venv (python -m venv .venv && .venv/bin/pip install -r requirements-ci.txt) or set NO_PYTHON=1", p, err, out)
+		t.Fatalf("%s cannot import IPython (%v: %s): run `make setup` or set NO_PYTHON=1", p, err, out)
 	}
 	return p
 }
