@@ -2,7 +2,7 @@
 
 The chain the notebook promises: CUDA out of memory -> halve the batch (doubling
 gradient accumulation, so the effective batch stays the same) -> the smaller fallback
-model (distilbert-base-uncased) -> CPU. A model that cannot be loaded (offline, typo,
+model (distilbert-base-uncased), again from the requested batch -> CPU. A model that cannot be loaded (offline, typo,
 gated repo) jumps straight to the next model. Every switch is written to NOTES.md
 with the error that caused it; any other error is a real bug and is raised as is.
 
@@ -62,23 +62,46 @@ def classify_error(exc: BaseException) -> str:
 
 
 def build_plan(model_name: str, fallback_model_name: str, batch_size: int, on_gpu: bool,
-               grad_accum: int = 1, min_batch_size: int = 2) -> list[dict[str, Any]]:
-    """The ordered settings to try. Each is a dict: model_name, batch_size, grad_accum, use_cpu, why."""
+               grad_accum: int = 1, min_batch_size: int = 2, cpu_model_name: str = "") -> list[dict[str, Any]]:
+    """The ordered settings to try. Each is a dict: model_name, batch_size, grad_accum, use_cpu, why.
+
+    Every model starts at the requested batch and halves from there: a smaller model that
+    follows an out-of-memory chain needs less memory, so it must not inherit the smallest
+    batch reached (2x8 is 8 times the micro-steps of 16x1). The CPU links come last: on a
+    GPU the fallback model moved to CPU, then (with or without a GPU) cpu_model_name, a
+    model small enough to fine-tune on a few CPU cores (chosen when the budget finds the
+    others too slow)."""
     plan: list[dict[str, Any]] = []
-    bs, ga = int(batch_size), int(grad_accum)
-    plan.append({"model_name": model_name, "batch_size": bs, "grad_accum": ga, "use_cpu": not on_gpu,
-                 "why": "requested settings"})
-    while bs // 2 >= min_batch_size:
-        bs, ga = bs // 2, ga * 2
-        plan.append({"model_name": model_name, "batch_size": bs, "grad_accum": ga, "use_cpu": not on_gpu,
-                     "why": "halved batch after out-of-memory (gradient accumulation doubled)"})
+    bs0, ga0 = int(batch_size), int(grad_accum)
+
+    def chain(name: str, use_cpu: bool, why: str) -> None:
+        bs, ga = bs0, ga0
+        plan.append({"model_name": name, "batch_size": bs, "grad_accum": ga, "use_cpu": use_cpu, "why": why})
+        while bs // 2 >= min_batch_size:
+            bs, ga = bs // 2, ga * 2
+            plan.append({"model_name": name, "batch_size": bs, "grad_accum": ga, "use_cpu": use_cpu,
+                         "why": "halved batch after out-of-memory (gradient accumulation doubled)"})
+
+    chain(model_name, not on_gpu, "requested settings")
     if fallback_model_name and fallback_model_name != model_name:
-        plan.append({"model_name": fallback_model_name, "batch_size": bs, "grad_accum": ga,
-                     "use_cpu": not on_gpu, "why": f"smaller fallback model {fallback_model_name}"})
+        chain(fallback_model_name, not on_gpu, f"smaller fallback model {fallback_model_name} at the requested batch")
+    last_model = fallback_model_name or model_name
     if on_gpu:
-        last_model = fallback_model_name or model_name
-        plan.append({"model_name": last_model, "batch_size": int(batch_size), "grad_accum": int(grad_accum),
-                     "use_cpu": True, "why": "CPU after the GPU ran out of memory"})
+        plan.append({"model_name": last_model, "batch_size": bs0, "grad_accum": ga0, "use_cpu": True,
+                     "why": "CPU after the GPU ran out of memory"})
+    if cpu_model_name and cpu_model_name not in (model_name, last_model):
+        chain(cpu_model_name, True, f"{cpu_model_name}, small enough for CPU, after the others failed or were too slow")
+    return plan
+
+
+def plan_from(plan: list[dict[str, Any]], settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rest of `plan` from the entry matching `settings` (model, batch, accumulation, device) on;
+    the whole plan when none matches. A pre-check that already walked part of the chain hands
+    its result to the real run this way, so the run does not retry what failed."""
+    key = ("model_name", "batch_size", "grad_accum", "use_cpu")
+    for i, p in enumerate(plan):
+        if all(p.get(k) == settings.get(k) for k in key):
+            return plan[i:]
     return plan
 
 
