@@ -14,7 +14,11 @@ from config import Config
 def test_cleaning_toggles_and_text_cleaner_are_the_same_cleaning():
     raw = ["<p>Women's USB-C 2-Pack &amp; the Charger 1080p</p>", "12345 678", "<br/>", None]
     out = preprocess.clean_texts(raw)
-    assert out[0] == "women usb c pack charger" and out[1:] == ["", "", ""]
+    assert out[0] == "women usb-c 2-pack charger 1080p" and out[1:] == ["", "", ""]
+    # remove_numbers drops numbers, not model numbers, sizes or units
+    model = preprocess.clean_texts(["Candy GVS148DC3B Freestanding 8kg Washing Machine, 4K TV $19.99 (2) 1,000 50%"])
+    assert model == ["candy gvs148dc3b freestanding 8kg washing machine 4k tv"]
+    assert preprocess.clean_texts(["3.5mm jack, 1/2-inch, 10x12 frame. 2 pack"]) == ["3.5mm jack 1/2-inch 10x12 frame pack"]
     keep = preprocess.clean_series(pd.Series(raw[:1]), remove_numbers=False, remove_stopwords=False).iloc[0]
     assert "1080p" in keep and "the" in keep
     tc = preprocess.TextCleaner(apply_lemmatization=True)

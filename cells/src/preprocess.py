@@ -7,7 +7,7 @@ every saved baseline Pipeline, so serving cleans text exactly as training did.
 
     import preprocess
     out = preprocess.run(cfg, paths)     # writes data/processed/{train,val,test}.csv + models/label_map.json
-    preprocess.clean_texts(["<b>USB-C</b> Cable 2 Pack"])   # -> ['usb cable pack']
+    preprocess.clean_texts(["<b>USB-C</b> Cable 2 Pack, 8kg"])   # -> ['usb-c cable pack 8kg']
 """
 from __future__ import annotations
 
@@ -23,8 +23,16 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 _HTML_TAG = r"<[^>]*>"
 _HTML_ENTITY = r"&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);"
-_NUMBERS = r"\b\w*\d\w*\b"  # "2pack", "usb3", "1080p": tokens holding digits are sizes/models
-_NON_WORD = r"[^a-z0-9\s]"
+# remove_numbers drops numbers, not model numbers: a whitespace-delimited token made only of
+# digits, separators and enclosing punctuation ("2", "19.99", "1,000", "(2)", "50%") goes;
+# one with a letter ("8kg", "4k", "1080p", "gvs148dc3b", "2-pack") is a size, unit or model and stays.
+_NUMBERS = r"(?<!\S)[^\w\s]*\d+(?:[.,/:-]\d+)*[^\w\s]*(?!\S)"
+# punctuation goes, except a hyphen, dot or slash inside a token ("usb-c", "3.5mm", "1/2-inch")
+_CONNECTOR = r"[-./]"
+_NON_WORD = rf"(?<![a-z0-9]){_CONNECTOR}|{_CONNECTOR}(?![a-z0-9])|[^a-z0-9\s\-./]"
+_NON_WORD_CASED = rf"(?<![^\W_]){_CONNECTOR}|{_CONNECTOR}(?![^\W_])|[^\w\s\-./]|_"
+# the word-token pattern of every TF-IDF and the LSTM: "usb-c" is one token, as cleaning left it
+WORD_TOKEN = r"(?u)\b\w+(?:[-./]\w+)*\b"
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -63,7 +71,7 @@ def clean_series(s: pd.Series, lowercase: bool = True, strip_html: bool = True,
     if remove_numbers:
         s = s.str.replace(_NUMBERS, " ", regex=True)
     if remove_punctuation:
-        s = s.str.replace(r"[^\w\s]|_", " ", regex=True) if not lowercase else s.str.replace(_NON_WORD, " ", regex=True)
+        s = s.str.replace(_NON_WORD if lowercase else _NON_WORD_CASED, " ", regex=True)
     if remove_stopwords:
         # a set lookup per token is ~5x faster than one big alternation regex on 1.4M rows
         stop = _STOP_SET
