@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,23 +13,27 @@ import (
 	"github.com/prodcat/colab-notebook-action/internal/drive"
 )
 
-func init() {
-	register(command{
-		name:  "publish",
-		usage: "[--from DIR] [--notebook NB] [--src DIR] [--folder-id ID | --local-root DIR] [--share]  copy to Drive (or ./_drive)",
-		run:   runPublish,
-	})
+var publishCommand = command{
+	name:  "publish",
+	usage: "[--from DIR] [--notebook NB] [--src DIR] [--folder-id ID | --local-root DIR] [--branch B | --pr N [--close]] [--share] [--share-with LIST]  copy to Drive (or ./_drive)",
+	run:   runPublish,
 }
 
 // runPublish exits 0 on success, 1 when publishing fails, 2 on bad flags.
 func runPublish(args []string) int {
 	fs := flag.NewFlagSet("publish", flag.ContinueOnError)
-	from := fs.String("from", "", "a run's PROJECT_ROOT to publish (default ./product_categorization_project if present)")
+	from := fs.String("from", "", "a run's PROJECT_ROOT to publish under ci/<ref>/run/ (default ./product_categorization_project if present)")
 	nb := fs.String("notebook", "", "built notebook (default build/product_categorization_colab.ipynb if present)")
 	src := fs.String("src", "", "built src/ folder (default build/src if present)")
-	folderID := fs.String("folder-id", os.Getenv("DRIVE_FOLDER_ID"), "Drive folder that plays PROJECT_ROOT (env DRIVE_FOLDER_ID); empty publishes to --local-root")
+	folderID := fs.String("folder-id", os.Getenv("DRIVE_FOLDER_ID"), "Drive project folder (env DRIVE_FOLDER_ID); empty publishes to --local-root")
 	localRoot := fs.String("local-root", drive.DefaultLocalRoot, "stand-in for Google Drive: files go to DIR/MyDrive/"+drive.ProjectFolder)
-	share := fs.Bool("share", false, "let anyone with the link open the notebook")
+	branch := fs.String("branch", "main", "the branch this publish is for: the default branch writes the top notebook, any other only ci/<branch>/")
+	defaultBranch := fs.String("default-branch", "main", "the repository's default branch")
+	pr := fs.Int("pr", 0, "publish pull request N's preview to ci/pr-N/ instead of a branch")
+	closePR := fs.Bool("close", false, "with --pr: move ci/pr-N/ to the trash (the pull request was closed)")
+	share := fs.Bool("share", false, "let anyone with the link open the notebooks")
+	shareWith := fs.String("share-with", "", "share the notebooks with these people (name@example.com) and groups (group:team@example.com), comma-separated")
+	shareRole := fs.String("share-role", "reader", "role for --share-with: reader, commenter or writer")
 	credFile := fs.String("credentials-file", "", "service account key or authorized_user JSON (else "+drive.EnvClientID+"/…, "+drive.EnvServiceAccountJSON+", "+drive.EnvCredentialsFile+" or "+drive.EnvAccessToken+")")
 	maxMB := fs.Float64("max-file-mb", drive.DefaultMaxFileBytes>>20, "skip files larger than this many MiB (0 = no cap); the notebook is never skipped")
 	if err := fs.Parse(args); err != nil {
@@ -38,86 +43,112 @@ func runPublish(args []string) int {
 		fmt.Fprintf(os.Stderr, "publish: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	src1 := drive.Sources{
-		ProjectRoot:  orDefault(*from, "product_categorization_project", true),
-		Notebook:     orDefault(*nb, filepath.Join("build", "product_categorization_colab.ipynb"), false),
-		SrcDir:       orDefault(*src, filepath.Join("build", "src"), true),
-		MaxFileBytes: int64(*maxMB * (1 << 20)),
-	}
-	if *maxMB <= 0 {
-		src1.MaxFileBytes = -1
-	}
-	if src1.ProjectRoot == "" && src1.Notebook == "" && src1.SrcDir == "" {
-		fmt.Fprintln(os.Stderr, "publish: nothing to publish: build the notebook first (go run . build) or pass --from/--notebook/--src")
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	bad := func(format string, a ...any) int {
+		fmt.Fprintf(os.Stderr, "publish: "+format+"\n", a...)
 		return 2
 	}
-	plan, err := drive.BuildPlan(src1)
+	switch {
+	case set["local-root"] && set["folder-id"]:
+		return bad("--folder-id and --local-root exclude each other: publish to Drive or to a local folder")
+	case *pr < 0:
+		return bad("--pr must be a pull request number, got %d", *pr)
+	case *pr > 0 && set["branch"]:
+		return bad("--pr and --branch exclude each other: a publish is for one pull request or one branch")
+	case *closePR && *pr == 0:
+		return bad("--close needs --pr N: it trashes that pull request's preview folder")
+	}
+	target := drive.BranchTarget(*branch, *defaultBranch)
+	if *pr > 0 {
+		target = drive.PRTarget(*pr)
+	}
+	grants, err := drive.ParseShareWith(*shareWith, *shareRole)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "publish:", err)
-		return 2
+		return bad("%v", err)
 	}
-	for _, s := range plan.Skipped {
-		fmt.Printf("skipped   %s (%s)\n", s.Rel, s.Reason)
+
+	var plan drive.Plan
+	if !*closePR {
+		sources := drive.Sources{
+			ProjectRoot:  orDefault(*from, "product_categorization_project", true),
+			Notebook:     orDefault(*nb, filepath.Join("build", "product_categorization_colab.ipynb"), false),
+			SrcDir:       orDefault(*src, filepath.Join("build", "src"), true),
+			MaxFileBytes: int64(*maxMB * (1 << 20)),
+		}
+		if *maxMB <= 0 {
+			sources.MaxFileBytes = -1
+		}
+		if sources.ProjectRoot == "" && sources.Notebook == "" && sources.SrcDir == "" {
+			return bad("nothing to publish: build the notebook first (go run . build) or pass --from/--notebook/--src")
+		}
+		if plan, err = drive.BuildPlan(sources, target); err != nil {
+			return bad("%v", err)
+		}
+		for _, s := range plan.Skipped {
+			fmt.Printf("skipped   %s (%s)\n", s.Rel, s.Reason)
+		}
 	}
 
 	var creds drive.Credentials
 	if *credFile != "" {
 		b, err := os.ReadFile(*credFile)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "publish: --credentials-file:", err)
-			return 2
+			return bad("--credentials-file: %v", err)
 		}
 		creds.JSON, creds.Source = b, *credFile
 	}
-	creds, err = drive.CredentialsFromEnv(creds, os.Getenv)
+	if creds, err = drive.CredentialsFromEnv(creds, os.Getenv); err != nil {
+		return bad("%v", err)
+	}
+	opts := drive.Options{
+		FolderID: *folderID, LocalRoot: *localRoot, Share: *share, ShareWith: grants,
+		Logf: func(format string, a ...any) { fmt.Printf(format+"\n", a...) },
+	}
+	// An explicit --local-root (make demo) stays local even where DRIVE_FOLDER_ID is exported.
+	if set["local-root"] {
+		opts.FolderID = ""
+	} else if opts.FolderID == "" && !creds.Empty() {
+		fmt.Println("publish: credentials found but no --folder-id (or DRIVE_FOLDER_ID): publishing to the local folder")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	p, err := drive.Open(ctx, creds, opts)
+	if errors.Is(err, drive.ErrNoCredentials) {
+		return bad("%v", err)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "publish:", err)
-		return 2
-	}
-	logf := func(format string, a ...any) { fmt.Printf(format+"\n", a...) }
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["local-root"] && set["folder-id"] {
-		fmt.Fprintln(os.Stderr, "publish: --folder-id and --local-root exclude each other: publish to Drive or to a local folder")
-		return 2
+		return 1
 	}
 
-	// An explicit --local-root (make demo) stays local even where DRIVE_FOLDER_ID is exported.
-	if *folderID == "" || set["local-root"] {
-		if !creds.Empty() && !set["local-root"] {
-			fmt.Println("publish: credentials found but no --folder-id (or DRIVE_FOLDER_ID): publishing to the local folder")
-		}
-		rep, err := drive.PublishLocal(*localRoot, plan, logf)
+	if *closePR {
+		cr, err := p.ClosePreview(ctx, target)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "publish:", err)
 			return 1
 		}
-		fmt.Printf("published %d files to %s\n", len(rep.Files), rep.Root)
-		if rep.Notebook != "" {
-			fmt.Printf("notebook: %s\n", rep.Notebook)
+		switch {
+		case cr.Trashed:
+			fmt.Printf("%s/ moved to %s\n", cr.Folder, cr.Where)
+		case cr.NotOurs:
+			fmt.Printf("%s/ was not created by this tool: left where it is\n", cr.Folder)
+		default:
+			fmt.Printf("%s/ does not exist: nothing to trash\n", cr.Folder)
 		}
 		return 0
 	}
-	if creds.Empty() {
-		fmt.Fprintf(os.Stderr, "publish: --folder-id %s needs Google credentials: set %s, %s and %s (OAuth user), or %s / %s (service account on a shared drive), or %s\n",
-			*folderID, drive.EnvClientID, drive.EnvClientSecret, drive.EnvRefreshToken, drive.EnvServiceAccountJSON, drive.EnvCredentialsFile, drive.EnvAccessToken)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cl, err := drive.New(ctx, creds, drive.Options{FolderID: *folderID, Share: *share, Endpoint: os.Getenv(drive.EnvEndpoint), Logf: logf})
+	rep, err := p.Publish(ctx, plan)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "publish:", err)
 		return 1
 	}
-	rep, err := cl.Publish(ctx, plan)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "publish:", err)
-		return 1
+	fmt.Printf("published %d files to %s (%s)\n", len(rep.Files), rep.FolderURL, target.Dir())
+	if rep.Notebook.URL != "" {
+		fmt.Printf("notebook: %s\n", rep.Notebook.URL)
 	}
-	fmt.Printf("published %d files to https://drive.google.com/drive/folders/%s\n", len(rep.Files), *folderID)
-	if rep.ColabURL != "" {
-		fmt.Printf("Colab: %s\n", rep.ColabURL)
+	if !target.Default && rep.Top.URL != "" {
+		fmt.Printf("default branch's notebook (not changed): %s\n", rep.Top.URL)
 	}
 	return 0
 }

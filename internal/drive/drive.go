@@ -2,15 +2,12 @@ package drive
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -25,19 +22,28 @@ import (
 // FolderMIME is Drive's folder type.
 const FolderMIME = "application/vnd.google-apps.folder"
 
-// PathProperty is the app property holding a file's slash path under PROJECT_ROOT.
-// It lets a publish find its own file again even after someone renamed it in Drive.
-const PathProperty = "prodcat_path"
+// The app properties on everything the action creates. OwnerProperty marks a file
+// or folder as the action's (a file without it is someone's own, and never written);
+// PathProperty holds its slash path under the project folder, so it is found again
+// after someone renamed it; SumProperty the MD5 of what it last wrote, so a later
+// change by someone else (Colab saving outputs into the notebook) is noticed.
+const (
+	OwnerProperty = "prodcat"
+	PathProperty  = "prodcat_path"
+	SumProperty   = "prodcat_md5"
+)
 
 const maxPropertyBytes = 124
 
 // ColabURL is the link that opens a Drive notebook in Colab.
 func ColabURL(fileID string) string { return "https://colab.research.google.com/drive/" + fileID }
 
-// Options configure a Drive publish.
+// Options configure a publish.
 type Options struct {
-	FolderID string // the Drive folder that plays PROJECT_ROOT
-	Share    bool   // give "anyone with the link" read access to the notebook
+	FolderID  string  // the Drive project folder; "" publishes to LocalRoot
+	LocalRoot string  // the local stand-in for Google Drive ("" = DefaultLocalRoot)
+	Share     bool    // give "anyone with the link" read access to the notebooks
+	ShareWith []Grant // people and groups who review (share-with)
 
 	Endpoint   string       // API base URL override, e.g. an httptest server + "/drive/v3/"
 	HTTPClient *http.Client // base transport and timeouts; nil means a 2-minute timeout
@@ -51,34 +57,17 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
-// FileResult is what happened to one planned file.
-type FileResult struct {
-	Rel    string
-	ID     string
-	Action string // "created", "updated", "unchanged"
-}
-
-// Report is a publish's outcome.
-type Report struct {
-	Target     string // "drive" or "local"
-	FolderID   string // Drive: the PROJECT_ROOT folder
-	Root       string // local: the PROJECT_ROOT folder on disk
-	NotebookID string // Drive file ID of the notebook
-	ColabURL   string
-	Notebook   string // local: the notebook's path
-	Files      []FileResult
-	Skipped    []Skip
-	Warnings   []string
-}
-
-// Client publishes to one Drive folder.
+// Client is the Drive store of one project folder.
 type Client struct {
 	svc     *drivev3.Service
 	auth    *Auth
 	opts    Options
+	name    string            // the project folder's name
 	driveID string            // the shared drive holding the folder, "" for My Drive
-	folders map[string]string // rel dir -> folder ID; "" is the root folder
+	folders map[string]*entry // rel dir -> folder; "" is the project folder
 	checked bool              // the target folder was found and is writable
+	mount   string            // the project folder's path in Colab's mounted Drive
+	mountW  string            // why mount is a guess
 }
 
 // New authenticates (fetching a token once so a bad credential fails here, with a
@@ -119,7 +108,7 @@ func New(ctx context.Context, creds Credentials, opts Options) (*Client, error) 
 	if err != nil {
 		return nil, fmt.Errorf("drive client: %w", err)
 	}
-	c := &Client{svc: svc, auth: auth, opts: opts, folders: map[string]string{"": opts.FolderID}}
+	c := &Client{svc: svc, auth: auth, opts: opts, folders: map[string]*entry{}}
 	if err := c.checkFolder(ctx); err != nil {
 		return nil, err
 	}
@@ -173,6 +162,8 @@ func (c *Client) checkFolder(ctx context.Context) error {
 		return fmt.Errorf("%s can read but not write the Drive folder %q (%s): share it with %s as Editor", c.who(), f.Name, f.Id, c.who())
 	}
 	c.driveID = f.DriveId
+	c.name = f.Name
+	c.folders[""] = &entry{ID: f.Id, Name: f.Name, Folder: true}
 	c.checked = true
 	if c.driveID == "" && c.auth.ServiceAccount() {
 		// Existing files owned by a person can still be updated, so this only warns;
@@ -189,85 +180,78 @@ func (c *Client) who() string {
 	return "the account behind the " + c.auth.Kind
 }
 
-// Publish writes plan into the folder: folders first, then the notebook, then the rest.
-func (c *Client) Publish(ctx context.Context, plan Plan) (*Report, error) {
-	rep := &Report{Target: "drive", FolderID: c.opts.FolderID, Skipped: plan.Skipped}
-	for _, d := range plan.Dirs {
-		if _, err := c.folder(ctx, d); err != nil {
-			return rep, err
-		}
+const fileFields = "id,name,md5Checksum,appProperties,mimeType,headRevisionId,modifiedTime"
+
+func (c *Client) toEntry(f *drivev3.File, rel string) *entry {
+	return &entry{
+		ID: f.Id, Rel: rel, Name: f.Name, Folder: f.MimeType == FolderMIME,
+		Ours: f.AppProperties[OwnerProperty] != "" || f.AppProperties[PathProperty] != "",
+		MD5:  f.Md5Checksum, Written: f.AppProperties[SumProperty],
+		Revision: f.HeadRevisionId, Modified: f.ModifiedTime,
 	}
-	for _, it := range plan.Items {
-		res, err := c.upsert(ctx, it)
-		if err != nil {
-			return rep, err
-		}
-		rep.Files = append(rep.Files, res)
-		c.opts.Logf("%-9s %s", res.Action, it.Rel)
-		if it.Notebook {
-			rep.NotebookID = res.ID
-			rep.ColabURL = ColabURL(res.ID)
-		}
-	}
-	if c.opts.Share && rep.NotebookID != "" {
-		if err := c.share(ctx, rep.NotebookID); err != nil {
-			// The upload worked; a sharing policy must not lose it.
-			w := fmt.Sprintf("the notebook is published but could not be shared with \"anyone with the link\": %v", err)
-			rep.Warnings = append(rep.Warnings, w)
-			c.opts.Logf("warning: %s", w)
-		}
-	}
-	return rep, nil
 }
 
-// folder finds or creates the folder for rel (a slash path), parents first.
-func (c *Client) folder(ctx context.Context, rel string) (string, error) {
-	if id, ok := c.folders[rel]; ok {
-		return id, nil
+// tags are the app properties of a file or folder the action writes. Drive caps a
+// property at 124 bytes of key plus value: a longer path is left out, and the file
+// is then found by name (and still known as the action's by OwnerProperty).
+func tags(rel, sum string) map[string]string {
+	props := map[string]string{OwnerProperty: "1"}
+	if sum != "" {
+		props[SumProperty] = sum
 	}
-	parent, err := c.folder(ctx, parentDir(rel))
-	if err != nil {
-		return "", err
+	if len(PathProperty)+len(rel) <= maxPropertyBytes {
+		props[PathProperty] = rel
+	}
+	return props
+}
+
+func (c *Client) folder(ctx context.Context, rel string, create bool) (*entry, error) {
+	if e, ok := c.folders[rel]; ok {
+		return e, nil
+	}
+	parent, err := c.folder(ctx, parentDir(rel), create)
+	if err != nil || parent == nil {
+		return nil, err
 	}
 	name := path.Base(rel)
-	var id string
+	var e *entry
 	err = c.retry(ctx, "folder "+rel, func() error {
-		q := fmt.Sprintf("'%s' in parents and name = '%s' and mimeType = '%s' and trashed = false", EscapeQ(parent), EscapeQ(name), FolderMIME)
-		found, err := c.list(ctx, q)
+		q := fmt.Sprintf("'%s' in parents and name = '%s' and mimeType = '%s' and trashed = false", EscapeQ(parent.ID), EscapeQ(name), FolderMIME)
+		found, err := c.list(ctx, q, "createdTime")
 		if err != nil {
 			return err
 		}
-		if len(found) > 0 {
-			id = found[0].Id
+		if f := pick(found, rel, true); f != nil {
+			e = c.toEntry(f, rel)
 			return nil
 		}
-		f, err := c.svc.Files.Create(&drivev3.File{Name: name, MimeType: FolderMIME, Parents: []string{parent}}).
-			SupportsAllDrives(true).Fields("id").Context(ctx).Do()
+		if !create {
+			return nil
+		}
+		f, err := c.svc.Files.Create(&drivev3.File{Name: name, MimeType: FolderMIME, Parents: []string{parent.ID}, AppProperties: tags(rel, "")}).
+			SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
 		if err != nil {
 			return err
 		}
-		id = f.Id
+		e = c.toEntry(f, rel)
 		c.opts.Logf("%-9s %s/", "created", rel)
 		return nil
 	})
 	if err != nil {
-		return "", c.explain(err, "create folder "+rel)
+		return nil, c.explain(err, "create folder "+rel)
 	}
-	c.folders[rel] = id
-	return id, nil
+	if e != nil {
+		c.folders[rel] = e
+	}
+	return e, nil
 }
 
-func parentDir(rel string) string {
-	d := path.Dir(rel)
-	if d == "." {
-		return ""
-	}
-	return d
-}
-
-func (c *Client) list(ctx context.Context, q string) ([]*drivev3.File, error) {
+func (c *Client) list(ctx context.Context, q, orderBy string) ([]*drivev3.File, error) {
 	call := c.svc.Files.List().Q(q).SupportsAllDrives(true).IncludeItemsFromAllDrives(true).
-		Fields("nextPageToken", "files(id,name,md5Checksum,appProperties,mimeType)").PageSize(100)
+		Fields("nextPageToken", googleapi.Field("files("+fileFields+")")).PageSize(100)
+	if orderBy != "" {
+		call = call.OrderBy(orderBy)
+	}
 	if c.driveID != "" {
 		call = call.Corpora("drive").DriveId(c.driveID)
 	}
@@ -279,121 +263,343 @@ func (c *Client) list(ctx context.Context, q string) ([]*drivev3.File, error) {
 	return out, err
 }
 
-// upsert updates the file for it.Rel in its folder, or creates it. Lookup and write
-// are retried together, so a create that timed out but landed is found, not duplicated.
-func (c *Client) upsert(ctx context.Context, it Item) (FileResult, error) {
-	parent, err := c.folder(ctx, parentDir(it.Rel))
-	if err != nil {
-		return FileResult{}, err
+// find looks for rel inside its one parent folder only: a same-named file elsewhere
+// is never considered.
+func (c *Client) find(ctx context.Context, parentID, rel string) (*entry, error) {
+	name := path.Base(rel)
+	q := fmt.Sprintf("'%s' in parents and trashed = false and name = '%s'", EscapeQ(parentID), EscapeQ(name))
+	if len(PathProperty)+len(rel) <= maxPropertyBytes {
+		q = fmt.Sprintf("'%s' in parents and trashed = false and (appProperties has { key='%s' and value='%s' } or name = '%s')",
+			EscapeQ(parentID), PathProperty, EscapeQ(rel), EscapeQ(name))
 	}
-	sum, err := fileMD5(it.Local)
+	found, err := c.list(ctx, q, "")
 	if err != nil {
-		return FileResult{}, fmt.Errorf("read %s: %w", it.Local, err)
+		return nil, err
+	}
+	if f := pick(found, rel, false); f != nil {
+		return c.toEntry(f, rel), nil
+	}
+	return nil, nil
+}
+
+func (c *Client) file(ctx context.Context, rel string) (*entry, error) {
+	parent, err := c.folder(ctx, parentDir(rel), false)
+	if err != nil || parent == nil {
+		return nil, err
+	}
+	var e *entry
+	err = c.retry(ctx, "look up "+rel, func() error {
+		var err error
+		e, err = c.find(ctx, parent.ID, rel)
+		return err
+	})
+	if err != nil {
+		return nil, c.explain(err, "look up "+rel)
+	}
+	return e, nil
+}
+
+// pick prefers the file tagged with the path, then one the action made, then a
+// merely same-named one (someone's own).
+func pick(files []*drivev3.File, rel string, folders bool) *drivev3.File {
+	var ours, other *drivev3.File
+	for _, f := range files {
+		if (f.MimeType == FolderMIME) != folders {
+			continue
+		}
+		switch {
+		case f.AppProperties[PathProperty] == rel:
+			return f
+		case f.Name != path.Base(rel):
+		case f.AppProperties[OwnerProperty] != "" && ours == nil:
+			ours = f
+		case other == nil:
+			other = f
+		}
+	}
+	if ours != nil {
+		return ours
+	}
+	return other
+}
+
+// put is retried as a whole, lookup included, so a create that timed out but landed
+// is found, not duplicated.
+func (c *Client) put(ctx context.Context, it Item, sum string, old *entry) (*entry, error) {
+	parent, err := c.folder(ctx, parentDir(it.Rel), true)
+	if err != nil {
+		return nil, err
 	}
 	name := path.Base(it.Rel)
-	props := map[string]string{PathProperty: it.Rel}
-	// Drive caps a property at 124 bytes of key plus value; a longer path is
-	// matched by name alone rather than failing the upload.
-	tagged := len(PathProperty)+len(it.Rel) <= maxPropertyBytes
-	if !tagged {
-		props = nil
-	}
-	res := FileResult{Rel: it.Rel}
+	props := tags(it.Rel, sum)
+	var out *entry
+	attempt := 0
 	err = c.retry(ctx, "upload "+it.Rel, func() error {
-		// Matched inside this one folder only: a same-named file elsewhere is never touched.
-		q := fmt.Sprintf("'%s' in parents and trashed = false and name = '%s'", EscapeQ(parent), EscapeQ(name))
-		if tagged {
-			q = fmt.Sprintf("'%s' in parents and trashed = false and (appProperties has { key='%s' and value='%s' } or name = '%s')",
-				EscapeQ(parent), PathProperty, EscapeQ(it.Rel), EscapeQ(name))
-		}
-		found, err := c.list(ctx, q)
-		if err != nil {
-			return err
-		}
-		existing := pick(found, it.Rel)
-		f, err := os.Open(it.Local)
-		if err != nil {
-			return permanent{err}
-		}
-		defer f.Close()
-		media := []googleapi.MediaOption{googleapi.ContentType(it.MimeType)}
-		if c.opts.ChunkSize > 0 {
-			media = append(media, googleapi.ChunkSize(c.opts.ChunkSize))
-		}
-		if existing != nil {
-			res.ID = existing.Id
-			if existing.Md5Checksum == sum && (!tagged || existing.AppProperties[PathProperty] == it.Rel) {
-				res.Action = "unchanged"
+		attempt++
+		if old == nil && attempt > 1 {
+			e, err := c.find(ctx, parent.ID, it.Rel)
+			if err != nil {
+				return err
+			}
+			if e != nil && e.Ours && e.MD5 == sum {
+				out = e
 				return nil
 			}
-			_, err = c.svc.Files.Update(existing.Id, &drivev3.File{AppProperties: props}).Media(f, media...).
-				SupportsAllDrives(true).Fields("id").Context(ctx).Do()
-			res.Action = "updated"
-			return err
 		}
-		created, err := c.svc.Files.Create(&drivev3.File{Name: name, Parents: []string{parent}, MimeType: it.MimeType, AppProperties: props}).
-			Media(f, media...).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
+		var f *drivev3.File
+		var err error
+		if old != nil && old.MD5 == sum {
+			f, err = c.svc.Files.Update(old.ID, &drivev3.File{AppProperties: props}).SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
+		} else {
+			r, err := it.open()
+			if err != nil {
+				return permanent{err}
+			}
+			defer r.Close()
+			media := []googleapi.MediaOption{googleapi.ContentType(it.MimeType)}
+			if c.opts.ChunkSize > 0 {
+				media = append(media, googleapi.ChunkSize(c.opts.ChunkSize))
+			}
+			if old != nil {
+				f, err = c.svc.Files.Update(old.ID, &drivev3.File{AppProperties: props}).Media(r, media...).
+					SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
+			} else {
+				f, err = c.svc.Files.Create(&drivev3.File{Name: name, Parents: []string{parent.ID}, MimeType: it.MimeType, AppProperties: props}).
+					Media(r, media...).SupportsAllDrives(true).Fields(fileFields).Context(ctx).Do()
+			}
+			if err != nil {
+				return err
+			}
+		}
 		if err != nil {
 			return err
 		}
-		res.ID, res.Action = created.Id, "created"
+		out = c.toEntry(f, it.Rel)
 		return nil
 	})
 	if err != nil {
-		return res, c.explain(err, "upload "+it.Rel)
+		return nil, c.explain(err, "upload "+it.Rel)
 	}
-	return res, nil
+	return out, nil
 }
 
-// pick prefers the file this tool tagged with the path over a merely same-named one.
-func pick(files []*drivev3.File, rel string) *drivev3.File {
-	for _, f := range files {
-		if f.AppProperties[PathProperty] == rel {
-			return f
+// maxRead bounds what read downloads: it reads the action's small JSON records.
+const maxRead = 16 << 20
+
+func (c *Client) read(ctx context.Context, e *entry) ([]byte, error) {
+	var b []byte
+	err := c.retry(ctx, "download "+e.Rel, func() error {
+		res, err := c.svc.Files.Get(e.ID).SupportsAllDrives(true).Context(ctx).Download()
+		if err != nil {
+			return err
 		}
+		defer res.Body.Close()
+		b, err = io.ReadAll(io.LimitReader(res.Body, maxRead))
+		return err
+	})
+	if err != nil {
+		return nil, c.explain(err, "download "+e.Rel)
 	}
-	for _, f := range files {
-		if f.MimeType != FolderMIME {
-			return f
-		}
-	}
-	return nil
+	return b, nil
 }
 
-func (c *Client) share(ctx context.Context, id string) error {
-	err := c.retry(ctx, "share", func() error {
-		_, err := c.svc.Permissions.Create(id, &drivev3.Permission{Type: "anyone", Role: "reader"}).
+func (c *Client) keepRevision(ctx context.Context, e *entry) (string, error) {
+	rev := e.Revision
+	err := c.retry(ctx, "keep revision of "+e.Rel, func() error {
+		if rev == "" {
+			f, err := c.svc.Files.Get(e.ID).SupportsAllDrives(true).Fields("headRevisionId").Context(ctx).Do()
+			if err != nil {
+				return err
+			}
+			if rev = f.HeadRevisionId; rev == "" {
+				return permanent{errors.New("Drive lists no revision for it")}
+			}
+		}
+		_, err := c.svc.Revisions.Update(e.ID, rev, &drivev3.Revision{KeepForever: true}).Fields("id,keepForever").Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return "", c.explain(err, "keep the current revision of "+e.Rel)
+	}
+	if strings.HasSuffix(e.Rel, ".ipynb") {
+		return fmt.Sprintf("Drive revision %s, kept forever: open the notebook in Colab, File → Revision history", rev), nil
+	}
+	return fmt.Sprintf("Drive revision %s, kept forever: in Drive, right-click the file → File information → Manage versions", rev), nil
+}
+
+func (c *Client) trash(ctx context.Context, e *entry) (string, error) {
+	err := c.retry(ctx, "trash "+e.Rel, func() error {
+		_, err := c.svc.Files.Update(e.ID, &drivev3.File{Trashed: true}).SupportsAllDrives(true).Fields("id,trashed").Context(ctx).Do()
+		return err
+	})
+	if err != nil {
+		return "", c.explain(err, "move "+e.Rel+" to the trash")
+	}
+	for rel := range c.folders {
+		if rel == e.Rel || strings.HasPrefix(rel, e.Rel+"/") {
+			delete(c.folders, rel)
+		}
+	}
+	return "the Drive trash (restore it from Trash within 30 days)", nil
+}
+
+func (c *Client) grant(ctx context.Context, e *entry, g Grant) (string, error) {
+	var have []*drivev3.Permission
+	err := c.retry(ctx, "list permissions of "+e.Rel, func() error {
+		have = nil
+		return c.svc.Permissions.List(e.ID).SupportsAllDrives(true).
+			Fields("nextPageToken", "permissions(id,type,role,emailAddress,domain)").Context(ctx).
+			Pages(ctx, func(l *drivev3.PermissionList) error {
+				have = append(have, l.Permissions...)
+				return nil
+			})
+	})
+	if err != nil {
+		return "", shareError(err)
+	}
+	for _, p := range have {
+		if p.Type != g.Type || (g.Type != "anyone" && !strings.EqualFold(p.EmailAddress, g.Email)) {
+			continue
+		}
+		if roleRank[p.Role] >= roleRank[g.Role] {
+			return fmt.Sprintf("%s already has %s access", g.label(), p.Role), nil
+		}
+		err := c.retry(ctx, "share "+e.Rel, func() error {
+			_, err := c.svc.Permissions.Update(e.ID, p.Id, &drivev3.Permission{Role: g.Role}).SupportsAllDrives(true).Fields("id").Context(ctx).Do()
+			return err
+		})
+		if err != nil {
+			return "", shareError(err)
+		}
+		return fmt.Sprintf("%s raised from %s to %s", g.label(), p.Role, g.Role), nil
+	}
+	err = c.retry(ctx, "share "+e.Rel, func() error {
+		_, err := c.svc.Permissions.Create(e.ID, &drivev3.Permission{Type: g.Type, Role: g.Role, EmailAddress: g.Email}).
 			SupportsAllDrives(true).Fields("id").Context(ctx).Do()
 		return err
 	})
 	if err != nil {
-		var ge *googleapi.Error
-		if errors.As(err, &ge) && ge.Code == http.StatusForbidden {
-			return fmt.Errorf("Drive refused (403 %s): a Workspace or shared drive policy forbids link sharing; share the notebook by hand or turn sharing off", reason(ge))
-		}
-		return err
+		return "", shareError(err)
 	}
-	c.opts.Logf("shared     notebook: anyone with the link can view")
-	return nil
+	return fmt.Sprintf("%s can now open it (%s)", g.label(), g.Role), nil
 }
+
+// shareError keeps the cause and says what a refusal means.
+func shareError(err error) error {
+	var ge *googleapi.Error
+	if errors.As(err, &ge) && (ge.Code == http.StatusForbidden || ge.Code == http.StatusBadRequest) {
+		return &explained{fmt.Sprintf("Drive refused (%d %s): a Workspace or shared drive policy forbids this sharing, or the address is not a Google account; share it by hand or change share-with", ge.Code, reason(ge)), err}
+	}
+	return err
+}
+
+// mountPath resolves, once, where the project folder appears in Colab's mounted
+// Drive by walking its parents: My Drive is /content/drive/MyDrive, a shared drive
+// /content/drive/Shareddrives/<its name>.
+func (c *Client) mountPath(ctx context.Context, rel string) (string, error) {
+	if c.mount == "" {
+		m, err := c.resolveMount(ctx)
+		if err != nil {
+			return "", err
+		}
+		c.mount = m
+	}
+	return path.Join(c.mount, rel), nil
+}
+
+func (c *Client) mountWarning() string { return c.mountW }
+
+func (c *Client) get(ctx context.Context, id, fields string) (*drivev3.File, error) {
+	var f *drivev3.File
+	err := c.retry(ctx, "read folder "+id, func() error {
+		var err error
+		f, err = c.svc.Files.Get(id).SupportsAllDrives(true).Fields(googleapi.Field(fields)).Context(ctx).Do()
+		return err
+	})
+	return f, err
+}
+
+func (c *Client) resolveMount(ctx context.Context) (string, error) {
+	var myRoot string
+	if c.driveID == "" {
+		root, err := c.get(ctx, "root", "id")
+		if err != nil {
+			return "", c.explain(err, "find My Drive")
+		}
+		myRoot = root.Id
+	}
+	var names []string // from the project folder up
+	under := func(base string) string {
+		parts := []string{base}
+		for i := len(names) - 1; i >= 0; i-- {
+			parts = append(parts, names[i])
+		}
+		return path.Join(parts...)
+	}
+	id := c.opts.FolderID
+	for depth := 0; depth < 64; depth++ {
+		switch {
+		case c.driveID != "" && id == c.driveID:
+			var d *drivev3.Drive
+			err := c.retry(ctx, "read shared drive", func() error {
+				var err error
+				d, err = c.svc.Drives.Get(c.driveID).Fields("id,name").Context(ctx).Do()
+				return err
+			})
+			if err != nil {
+				return "", c.explain(err, "read the shared drive's name")
+			}
+			return under("/content/drive/Shareddrives/" + d.Name), nil
+		case id == myRoot:
+			return under("/content/drive/MyDrive"), nil
+		}
+		f, err := c.get(ctx, id, "id,name,parents")
+		var ge *googleapi.Error
+		if err != nil && !(errors.As(err, &ge) && (ge.Code == http.StatusNotFound || ge.Code == http.StatusForbidden)) {
+			return "", c.explain(err, "read the folder's parents")
+		}
+		if err != nil || len(f.Parents) == 0 {
+			// Shared with the account from someone else's Drive: Colab mounts it only
+			// through a shortcut in My Drive, which is where this assumes one.
+			top := c.name
+			if len(names) > 0 {
+				top = names[len(names)-1]
+			}
+			if err == nil {
+				names, top = append(names, f.Name), f.Name
+			}
+			c.mountW = fmt.Sprintf("the Drive folder %q is shared with %s but is not in its My Drive or on a shared drive, so Colab mounts it only through a shortcut: the notebooks assume one at MyDrive/%s (in Drive: right-click %q → Organize → Add shortcut → My Drive)", top, c.who(), top, top)
+			c.opts.Logf("warning: %s", c.mountW)
+			return under("/content/drive/MyDrive"), nil
+		}
+		names = append(names, f.Name)
+		id = f.Parents[0]
+	}
+	return "", fmt.Errorf("the Drive folder %s is more than 64 folders deep", c.opts.FolderID)
+}
+
+func (c *Client) link(e *entry) string {
+	if strings.HasSuffix(e.Rel, ".ipynb") {
+		return ColabURL(e.ID)
+	}
+	return "https://drive.google.com/file/d/" + e.ID + "/view"
+}
+
+func (c *Client) folderLink(e *entry) string { return "https://drive.google.com/drive/folders/" + e.ID }
 
 // EscapeQ escapes a value for a single-quoted string in a Drive files.list query.
 func EscapeQ(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s)
 }
 
-func fileMD5(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := md5.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+// explained is an error message that says what to fix, keeping its cause.
+type explained struct {
+	msg   string
+	cause error
 }
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.cause }
 
 // permanent marks an error that retrying cannot fix.
 type permanent struct{ error }
@@ -544,5 +750,5 @@ func (c *Client) explain(err error, doing string) error {
 	default:
 		return fmt.Errorf("%s: %w", doing, err)
 	}
-	return fmt.Errorf("%s: %s", doing, fix)
+	return &explained{doing + ": " + fix, err}
 }

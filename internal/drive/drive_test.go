@@ -37,7 +37,7 @@ func newFixture(t *testing.T) fixture {
 		src:      filepath.Join(dir, "build", "src"),
 		project:  filepath.Join(dir, "project"),
 	}
-	write(t, fx.notebook, `{"cells": [], "nbformat": 4, "nbformat_minor": 5}`)
+	write(t, fx.notebook, builtNotebook)
 	write(t, filepath.Join(fx.src, "config.py"), "SEED = 42\n")
 	write(t, filepath.Join(fx.src, "api", "app.py"), "app = None\n")
 	write(t, filepath.Join(fx.project, "data", "processed", "train.csv"), "text,label\nx,0\n")
@@ -49,6 +49,35 @@ func newFixture(t *testing.T) fixture {
 	write(t, filepath.Join(fx.project, "src", "config.py"), "SEED = 0\n")
 	return fx
 }
+
+// builtNotebook is shaped like the builder's output: a parameters cell with the
+// two values a preview copy gets.
+const builtNotebook = `{
+ "cells": [
+  {
+   "cell_type": "code",
+   "execution_count": null,
+   "id": "01-parameters-0",
+   "metadata": {
+    "tags": [
+     "parameters",
+     "quickstart"
+    ]
+   },
+   "outputs": [],
+   "source": [
+    "RUN_MODE = \"full\"  # quickstart | smoke | full\n",
+    "PROJECT_ROOT_OVERRIDE = \"\"  # outside Colab: where artifacts go\n",
+    "PARENT_PROJECT_ROOT = \"\"  # a preview's parent project folder\n",
+    "FORCE = False"
+   ]
+  }
+ ],
+ "metadata": {},
+ "nbformat": 4,
+ "nbformat_minor": 5
+}
+`
 
 func (fx fixture) sources() Sources {
 	return Sources{ProjectRoot: fx.project, Notebook: fx.notebook, SrcDir: fx.src}
@@ -80,7 +109,7 @@ func newServer(t *testing.T) *drivetest.Server {
 	t.Helper()
 	srv := drivetest.New()
 	t.Cleanup(srv.Close)
-	srv.AddFolder(folderID, "product_categorization_project", "", "", true)
+	srv.AddFolder(folderID, "product_categorization_project", drivetest.RootID, "", true)
 	srv.RefreshTokens = []string{"good-refresh"}
 	return srv
 }
@@ -99,18 +128,26 @@ func testOptions(srv *drivetest.Server, log *logBuf) Options {
 	}
 }
 
+// mainTarget is a push on the default branch, main.
+var mainTarget = BranchTarget("main", "main")
+
 func publish(t *testing.T, srv *drivetest.Server, creds Credentials, opts Options, src Sources) (*Report, error) {
 	t.Helper()
-	plan, err := BuildPlan(src)
+	return publishTo(t, creds, opts, src, mainTarget)
+}
+
+func publishTo(t *testing.T, creds Credentials, opts Options, src Sources, target Target) (*Report, error) {
+	t.Helper()
+	plan, err := BuildPlan(src, target)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	c, err := New(ctx, creds, opts)
+	p, err := Open(ctx, creds, opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.Publish(ctx, plan)
+	return p.Publish(ctx, plan)
 }
 
 func TestPublishUpdatesInPlace(t *testing.T) {
@@ -129,11 +166,19 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 	if !ok {
 		t.Fatalf("notebook not at the folder root; files: %+v", srv.Files(""))
 	}
-	if nb.MimeType != ColabMIME || nb.AppProperties[PathProperty] != "product_categorization_colab.ipynb" {
+	if nb.MimeType != ColabMIME || nb.AppProperties[PathProperty] != "product_categorization_colab.ipynb" || nb.AppProperties[OwnerProperty] != "1" || nb.AppProperties[SumProperty] != nb.Md5Checksum {
 		t.Errorf("notebook metadata = %s %v", nb.MimeType, nb.AppProperties)
 	}
-	if first.NotebookID != nb.ID || first.ColabURL != "https://colab.research.google.com/drive/"+nb.ID {
-		t.Errorf("report notebook %q %q, stored %q", first.NotebookID, first.ColabURL, nb.ID)
+	if first.Notebook.ID != nb.ID || first.Notebook.URL != "https://colab.research.google.com/drive/"+nb.ID || first.Top != first.Notebook {
+		t.Errorf("report notebook %+v, top %+v, stored %q", first.Notebook, first.Top, nb.ID)
+	}
+	if _, ok := srv.Lookup(folderID, "ci/main/run/results/plots/confusion.png"); !ok {
+		t.Error("the run's artifacts are not under ci/main/run/")
+	}
+	for _, rel := range []string{"results/quickstart_metrics.json", "results/plots/confusion.png", "data/processed/train.csv"} {
+		if _, ok := srv.Lookup(folderID, rel); ok {
+			t.Errorf("%s written at the top of the project folder, where the user's own runs write", rel)
+		}
 	}
 	for _, d := range Tree {
 		if f, ok := srv.Lookup(folderID, d); !ok || f.MimeType != FolderMIME {
@@ -144,10 +189,10 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 	if string(cfg.Content) != "SEED = 42\n" {
 		t.Errorf("src/config.py = %q, want the built copy", cfg.Content)
 	}
-	if _, ok := srv.Lookup(folderID, "models/checkpoint-500"); ok {
+	if _, ok := srv.Lookup(folderID, "ci/main/run/models/checkpoint-500"); ok {
 		t.Error("checkpoint folder was uploaded")
 	}
-	if _, ok := srv.Lookup(folderID, "models/.label_map.json.tmp123"); ok {
+	if _, ok := srv.Lookup(folderID, "ci/main/run/models/.label_map.json.tmp123"); ok {
 		t.Error("temp file was uploaded")
 	}
 	countBefore := len(srv.Files(""))
@@ -158,8 +203,11 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second publish: %v", err)
 	}
-	if second.NotebookID != first.NotebookID {
-		t.Fatalf("notebook ID changed %s -> %s: the Colab link would break", first.NotebookID, second.NotebookID)
+	if second.Notebook.ID != first.Notebook.ID {
+		t.Fatalf("notebook ID changed %s -> %s: the Colab link would break", first.Notebook.ID, second.Notebook.ID)
+	}
+	if len(second.Kept) != 0 {
+		t.Errorf("kept %+v although nobody changed the notebook since the action wrote it", second.Kept)
 	}
 	if n := len(srv.Files("")); n != countBefore {
 		t.Errorf("second publish changed the file count %d -> %d (duplicates?)", countBefore, n)
@@ -182,7 +230,9 @@ func TestPublishUpdatesInPlace(t *testing.T) {
 	}
 }
 
-func TestAdoptsExistingFileByName(t *testing.T) {
+// The top notebook is generated from cells/, so a same-named one that someone
+// uploaded by hand is taken over, its content first kept as a revision.
+func TestAdoptsExistingNotebookByName(t *testing.T) {
 	srv := newServer(t)
 	fx := newFixture(t)
 	// Someone uploaded the notebook by hand before the action existed.
@@ -191,12 +241,18 @@ func TestAdoptsExistingFileByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.NotebookID != id {
-		t.Fatalf("notebook ID %s, want the existing %s", rep.NotebookID, id)
+	if rep.Notebook.ID != id {
+		t.Fatalf("notebook ID %s, want the existing %s", rep.Notebook.ID, id)
 	}
 	nb, _ := srv.Lookup(folderID, "product_categorization_colab.ipynb")
-	if nb.AppProperties[PathProperty] == "" {
-		t.Error("adopted file was not tagged with its path")
+	if nb.AppProperties[PathProperty] == "" || nb.AppProperties[OwnerProperty] == "" {
+		t.Error("adopted file was not tagged")
+	}
+	if len(nb.Revisions) != 2 || !nb.Revisions[0].KeepForever || string(nb.Revisions[0].Content) != "old" {
+		t.Errorf("the hand-uploaded content was not kept forever: %+v", nb.Revisions)
+	}
+	if len(rep.Kept) != 1 || !strings.Contains(rep.Kept[0].Where, "File → Revision history") {
+		t.Errorf("kept = %+v", rep.Kept)
 	}
 	// Renamed by a person afterwards: still found through the app property.
 	write(t, fx.notebook, "{}")
@@ -205,8 +261,8 @@ func TestAdoptsExistingFileByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.NotebookID != id {
-		t.Errorf("after rename: notebook ID %s, want %s", rep.NotebookID, id)
+	if rep.Notebook.ID != id {
+		t.Errorf("after rename: notebook ID %s, want %s", rep.Notebook.ID, id)
 	}
 }
 
@@ -253,7 +309,7 @@ func TestQuotedNames(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		f, ok := srv.Lookup(folderID, "results/"+n)
+		f, ok := srv.Lookup(folderID, "ci/main/run/results/"+n)
 		if !ok || string(f.Content) != n+" v2" {
 			t.Errorf("%s: found=%v content=%q", n, ok, f.Content)
 		}
@@ -286,7 +342,7 @@ func TestResumableUpload(t *testing.T) {
 	if _, err := publish(t, srv, oauthCreds(srv), opts, Sources{ProjectRoot: dir}); err != nil {
 		t.Fatal(err)
 	}
-	f, ok := srv.Lookup(folderID, "models/weights.bin")
+	f, ok := srv.Lookup(folderID, "ci/main/run/models/weights.bin")
 	if !ok || !bytes.Equal(f.Content, big) {
 		t.Fatalf("resumable upload stored %d bytes, want %d", len(f.Content), len(big))
 	}
@@ -306,7 +362,7 @@ func TestResumableUpload(t *testing.T) {
 	if _, err := publish(t, srv, oauthCreds(srv), opts, Sources{ProjectRoot: dir}); err != nil {
 		t.Fatal(err)
 	}
-	f2, _ := srv.Lookup(folderID, "models/weights.bin")
+	f2, _ := srv.Lookup(folderID, "ci/main/run/models/weights.bin")
 	if f2.ID != f.ID || !bytes.Equal(f2.Content, big) || srv.Count("files.update", "resumable") != 1 {
 		t.Errorf("resumable update: id %s->%s, equal=%v, updates=%d", f.ID, f2.ID, bytes.Equal(f2.Content, big), srv.Count("files.update", "resumable"))
 	}
@@ -359,7 +415,7 @@ func TestRetries(t *testing.T) {
 			if !strings.Contains(log.String(), "retry") {
 				t.Errorf("no retry logged:\n%s", log)
 			}
-			if _, ok := srv.Lookup(folderID, "product_categorization_colab.ipynb"); !ok || rep.ColabURL == "" {
+			if _, ok := srv.Lookup(folderID, "product_categorization_colab.ipynb"); !ok || rep.Notebook.URL == "" {
 				t.Error("notebook not published after retries")
 			}
 			if tc.faults[0].RetryAfter != "" && time.Since(start) < time.Second {
@@ -399,8 +455,8 @@ func TestTimedOutCreateIsNotDuplicated(t *testing.T) {
 	if n != 1 || srv.Count("files.create", "multipart") != 1 {
 		t.Errorf("%d notebooks after a timed-out create (%d creates), want 1", n, srv.Count("files.create", "multipart"))
 	}
-	if rep.Files[0].Action != "unchanged" {
-		t.Errorf("retry after the lost answer: %s, want unchanged (found the landed file)", rep.Files[0].Action)
+	if rep.Files[0].Action != "created" || rep.Files[0].ID == "" {
+		t.Errorf("retry after the lost answer: %+v, want created with the landed file's ID", rep.Files[0])
 	}
 }
 
@@ -449,8 +505,6 @@ func TestErrors(t *testing.T) {
 		}, []string{"key"}},
 		{"incomplete OAuth", func(srv *drivetest.Server, c *Credentials, o *Options) { c.ClientSecret = "" },
 			[]string{EnvClientSecret, "missing"}},
-		{"no folder id", func(srv *drivetest.Server, c *Credentials, o *Options) { o.FolderID = "" },
-			[]string{"folder-id"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -474,6 +528,13 @@ func TestErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNewNeedsFolderID(t *testing.T) {
+	srv := newServer(t)
+	if _, err := New(context.Background(), oauthCreds(srv), Options{}); err == nil || !strings.Contains(err.Error(), "folder-id") {
+		t.Errorf("err = %v", err)
 	}
 }
 
@@ -516,7 +577,7 @@ func TestServiceAccountOnSharedDrive(t *testing.T) {
 		t.Fatalf("%v\n%s", err, log)
 	}
 	nb, ok := srv.Lookup("sd-folder", "product_categorization_colab.ipynb")
-	if !ok || nb.DriveID != "shared-drive-1" || nb.ID != rep.NotebookID {
+	if !ok || nb.DriveID != "shared-drive-1" || nb.ID != rep.Notebook.ID {
 		t.Fatalf("notebook on shared drive: ok=%v %+v", ok, nb)
 	}
 	if len(nb.Permissions) != 1 || nb.Permissions[0].Type != "anyone" || nb.Permissions[0].Role != "reader" {
@@ -560,8 +621,8 @@ func TestShareRefusedIsAWarning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "policy") || rep.ColabURL == "" {
-		t.Errorf("warnings = %q, colab %q", rep.Warnings, rep.ColabURL)
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "policy") || rep.Notebook.URL == "" {
+		t.Errorf("warnings = %q, colab %q", rep.Warnings, rep.Notebook.URL)
 	}
 }
 
@@ -577,8 +638,8 @@ func TestPagination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.NotebookID != tagged {
-		t.Errorf("updated %s, want the tagged file %s on the last page", rep.NotebookID, tagged)
+	if rep.Notebook.ID != tagged {
+		t.Errorf("updated %s, want the tagged file %s on the last page", rep.Notebook.ID, tagged)
 	}
 }
 
@@ -664,25 +725,33 @@ func TestIntegration(t *testing.T) {
 	}
 	fx := newFixture(t)
 	ctx := context.Background()
-	plan, err := BuildPlan(Sources{Notebook: fx.notebook, SrcDir: fx.src})
+	var ids []string
+	for i, target := range []Target{mainTarget, PRTarget(1), mainTarget, PRTarget(1)} {
+		plan, err := BuildPlan(Sources{Notebook: fx.notebook, SrcDir: fx.src}, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := Open(ctx, creds, Options{FolderID: folder, Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := p.Publish(ctx, plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rep.Notebook.ID)
+		t.Logf("push %d (%s): Colab %s, PROJECT_ROOT %s", i+1, target.Ref, rep.Notebook.URL, rep.Notebook.MountPath)
+	}
+	p, err := Open(ctx, creds, Options{FolderID: folder, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for i := 0; i < 2; i++ {
-		c, err := New(ctx, creds, Options{FolderID: folder, Logf: t.Logf})
-		if err != nil {
-			t.Fatal(err)
-		}
-		rep, err := c.Publish(ctx, plan)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, rep.NotebookID)
-		t.Logf("Colab: %s", rep.ColabURL)
+	if cr, err := p.ClosePreview(ctx, PRTarget(1)); err != nil || !cr.Trashed {
+		t.Errorf("close: %+v %v", cr, err)
 	}
-	if ids[0] != ids[1] {
-		t.Errorf("second publish created a new notebook %s (first %s)", ids[1], ids[0])
+	ids = []string{ids[0], ids[2], ids[1], ids[3]}
+	if ids[0] != ids[1] || ids[2] != ids[3] || ids[0] == ids[2] {
+		t.Errorf("notebook IDs (main, main, pr-1, pr-1) = %v: each must stay the same and differ from the other", ids)
 	}
 }
 

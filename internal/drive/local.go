@@ -1,80 +1,258 @@
 package drive
 
 import (
-	"bytes"
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 // DefaultLocalRoot stands in for Google Drive when there are no credentials.
 const DefaultLocalRoot = "_drive"
 
-// LocalProjectRoot is where a local publish puts PROJECT_ROOT under root, the same
-// place it sits on Drive (MyDrive/product_categorization_project).
+// LocalProjectRoot is where a local publish puts the project folder under root, the
+// same place it sits on Drive (MyDrive/product_categorization_project).
 func LocalProjectRoot(root string) string {
 	return filepath.Join(root, "MyDrive", ProjectFolder)
 }
 
-// PublishLocal writes plan under LocalProjectRoot(root). Files are replaced
-// atomically, and a file whose bytes already match is left alone, like on Drive.
-func PublishLocal(root string, plan Plan, logf func(string, ...any)) (*Report, error) {
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
-	base := LocalProjectRoot(root)
-	abs, err := filepath.Abs(base)
+// Beside MyDrive/ in the local root, like the parts of Drive that are not folders:
+const (
+	localTrash     = "Trash"                       // what ClosePreview moved away, restorable
+	localRevisions = ".revisions"                  // replaced content kept before an update
+	localManifest  = ".colab-notebook-action.json" // what the action created: local files carry no app properties
+)
+
+// manifest is the local stand-in for the app properties: which files and folders
+// the action created, and the MD5 of what it last wrote to each file.
+type manifest struct {
+	Files   map[string]string `json:"files"`
+	Folders map[string]bool   `json:"folders"`
+}
+
+// localStore is the project folder on disk, laid out exactly as on Drive.
+type localStore struct {
+	root string // the stand-in for Google Drive: MyDrive/, Trash/, .revisions/
+	base string // root/MyDrive/product_categorization_project, absolute
+	man  manifest
+	now  func() time.Time
+}
+
+func openLocal(root string) (*localStore, error) {
+	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Target: "local", Root: abs, Skipped: plan.Skipped}
-	for _, d := range plan.Dirs {
-		if err := os.MkdirAll(filepath.Join(abs, filepath.FromSlash(d)), 0o755); err != nil {
-			return rep, fmt.Errorf("create folder %s: %w", d, err)
+	s := &localStore{root: abs, base: LocalProjectRoot(abs), now: time.Now, man: manifest{Files: map[string]string{}, Folders: map[string]bool{}}}
+	b, err := os.ReadFile(filepath.Join(abs, localManifest))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("read the local publish manifest: %w", err)
+	default:
+		if err := json.Unmarshal(b, &s.man); err != nil {
+			return nil, fmt.Errorf("%s is not the manifest this action writes (%w): move it away to start over; files it listed are then treated as someone's own", filepath.Join(abs, localManifest), err)
+		}
+		if s.man.Files == nil {
+			s.man.Files = map[string]string{}
+		}
+		if s.man.Folders == nil {
+			s.man.Folders = map[string]bool{}
 		}
 	}
-	for _, it := range plan.Items {
-		dst := filepath.Join(abs, filepath.FromSlash(it.Rel))
-		action, err := copyIfChanged(it.Local, dst)
-		if err != nil {
-			return rep, fmt.Errorf("publish %s: %w", it.Rel, err)
-		}
-		rep.Files = append(rep.Files, FileResult{Rel: it.Rel, ID: dst, Action: action})
-		logf("%-9s %s", action, dst)
-		if it.Notebook {
-			rep.Notebook = dst
-		}
+	if err := os.MkdirAll(s.base, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", s.base, err)
 	}
-	return rep, nil
+	return s, nil
 }
 
-func copyIfChanged(src, dst string) (string, error) {
-	in, err := os.ReadFile(src)
+func (s *localStore) abs(rel string) string { return filepath.Join(s.base, filepath.FromSlash(rel)) }
+
+// save writes the manifest after every change, so an interrupted publish never
+// leaves a file of the action's that the next run would take for someone's own.
+func (s *localStore) save() error {
+	b, err := json.MarshalIndent(s.man, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(s.root, localManifest), append(b, '\n')); err != nil {
+		return fmt.Errorf("write the local publish manifest: %w", err)
+	}
+	return nil
+}
+
+func (s *localStore) folder(_ context.Context, rel string, create bool) (*entry, error) {
+	e := &entry{ID: s.abs(rel), Rel: rel, Name: path.Base(rel), Folder: true, Ours: rel != "" && s.man.Folders[rel]}
+	fi, err := os.Stat(e.ID)
+	switch {
+	case err == nil && fi.IsDir():
+		return e, nil
+	case err == nil:
+		return nil, fmt.Errorf("%s is a file where the folder %s/ goes: move it away", e.ID, rel)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case !create:
+		return nil, nil
+	}
+	if _, err := s.folder(context.Background(), parentDir(rel), true); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(e.ID, 0o755); err != nil {
+		return nil, fmt.Errorf("create folder %s: %w", rel, err)
+	}
+	s.man.Folders[rel] = true
+	e.Ours = true
+	return e, s.save()
+}
+
+func (s *localStore) file(_ context.Context, rel string) (*entry, error) {
+	p := s.abs(rel)
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s is a folder where the file %s goes: move it away", p, rel)
+	}
+	sum, err := fileMD5(p)
+	if err != nil {
+		return nil, err
+	}
+	written, ours := s.man.Files[rel]
+	return &entry{ID: p, Rel: rel, Name: path.Base(rel), Ours: ours, MD5: sum, Written: written,
+		Modified: fi.ModTime().UTC().Format(time.RFC3339)}, nil
+}
+
+func (s *localStore) put(_ context.Context, it Item, sum string, old *entry) (*entry, error) {
+	p := s.abs(it.Rel)
+	if old == nil || old.MD5 != sum {
+		r, err := it.open()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", it.Local, err)
+		}
+		b, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", it.Local, err)
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return nil, err
+		}
+		if err := writeAtomic(p, b); err != nil {
+			return nil, fmt.Errorf("publish %s: %w", it.Rel, err)
+		}
+	}
+	s.man.Files[it.Rel] = sum
+	if err := s.save(); err != nil {
+		return nil, err
+	}
+	return &entry{ID: p, Rel: it.Rel, Name: path.Base(it.Rel), Ours: true, MD5: sum, Written: sum}, nil
+}
+
+func (s *localStore) read(_ context.Context, e *entry) ([]byte, error) { return os.ReadFile(e.ID) }
+
+// keepRevision copies the file to .revisions/<its folder>/<name>.<UTC time><ext>.
+func (s *localStore) keepRevision(_ context.Context, e *entry) (string, error) {
+	b, err := os.ReadFile(e.ID)
 	if err != nil {
 		return "", err
 	}
-	action := "created"
-	if old, err := os.ReadFile(dst); err == nil {
-		if bytes.Equal(old, in) {
-			return "unchanged", nil
-		}
-		action = "updated"
+	ext := path.Ext(e.Rel)
+	stem := strings.TrimSuffix(e.Rel, ext)
+	stamp := s.now().UTC().Format("20060102T150405Z")
+	dst := filepath.Join(s.root, localRevisions, filepath.FromSlash(stem+"."+stamp+ext))
+	for n := 2; exists(dst); n++ {
+		dst = filepath.Join(s.root, localRevisions, filepath.FromSlash(fmt.Sprintf("%s.%s-%d%s", stem, stamp, n, ext)))
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".")
+	if err := writeAtomic(dst, b); err != nil {
+		return "", err
+	}
+	return "a copy at " + dst, nil
+}
+
+// trash moves the folder to Trash/ beside MyDrive/, as Drive's trash keeps a trashed
+// item's name: a second one of that name gets " (2)".
+func (s *localStore) trash(_ context.Context, e *entry) (string, error) {
+	dst := filepath.Join(s.root, localTrash, e.Name)
+	for n := 2; exists(dst); n++ {
+		dst = filepath.Join(s.root, localTrash, fmt.Sprintf("%s (%d)", e.Name, n))
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Rename(e.ID, dst); err != nil {
+		return "", fmt.Errorf("move %s to the trash: %w", e.Rel, err)
+	}
+	for rel := range s.man.Files {
+		if strings.HasPrefix(rel, e.Rel+"/") {
+			delete(s.man.Files, rel)
+		}
+	}
+	for rel := range s.man.Folders {
+		if rel == e.Rel || strings.HasPrefix(rel, e.Rel+"/") {
+			delete(s.man.Folders, rel)
+		}
+	}
+	return dst, s.save()
+}
+
+func (s *localStore) grant(context.Context, *entry, Grant) (string, error) {
+	return "", errors.New("the local folder cannot be shared")
+}
+
+// mountPath is the folder on disk: a notebook opened from the local stand-in runs
+// in Jupyter on this machine, where that is its Drive.
+func (s *localStore) mountPath(_ context.Context, rel string) (string, error) { return s.abs(rel), nil }
+func (s *localStore) mountWarning() string                                    { return "" }
+func (s *localStore) link(e *entry) string                                    { return e.ID }
+func (s *localStore) folderLink(e *entry) string                              { return e.ID }
+
+func exists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+func fileMD5(p string) (string, error) {
+	f, err := os.Open(p)
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, bytes.NewReader(in)); err != nil {
-		tmp.Close()
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
 		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeAtomic replaces p only once the new bytes are complete on disk.
+func writeAtomic(p string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return "", err
+		return err
 	}
-	return action, os.Rename(tmp.Name(), dst)
+	return os.Rename(tmp.Name(), p)
 }

@@ -1,7 +1,11 @@
 package drive
 
 import (
+	"bytes"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"mime"
 	"os"
@@ -17,8 +21,11 @@ const ColabMIME = "application/vnd.google.colaboratory"
 // ProjectFolder is the folder the notebook mounts as PROJECT_ROOT inside MyDrive.
 const ProjectFolder = "product_categorization_project"
 
-// Tree is PROJECT_ROOT's folder layout; it mirrors TREE in cells/src/project.py so
-// Drive shows the same folders the notebook creates even before a full run fills them.
+// Tree is PROJECT_ROOT's folder layout, created at the top of the project folder by
+// default-branch runs so Drive shows the folders the notebook uses (data/raw for the
+// dataset) before a run fills them. It is TREE in cells/src/project.py, which the
+// notebook runs in Colab and so cannot read a repository file: TestTreeMatchesProjectPy
+// parses that tuple and fails when the two differ.
 var Tree = []string{
 	"data/raw",
 	"data/processed",
@@ -37,21 +44,54 @@ var Tree = []string{
 // notebook writes those to Drive itself when it runs in Colab.
 const DefaultMaxFileBytes = 100 << 20
 
-// Sources says what to publish. Any of the three may be empty.
+// Sources says what to publish. Any of them may be empty.
 type Sources struct {
-	ProjectRoot  string // a run's PROJECT_ROOT: data/, models/, results/, REPORT/, ...
-	Notebook     string // the built .ipynb; goes to the folder root
-	SrcDir       string // the built src/ tree; goes to src/
+	ProjectRoot  string // a run's PROJECT_ROOT: results/, models/, REPORT/, NOTES.md, ... -> ci/<ref>/run/
+	Notebook     string // the built .ipynb -> the target's notebook root
+	SrcDir       string // the built src/ tree -> beside the notebook (default ProjectRoot/src)
+	Record       []byte // the action's record of the run -> ci/<ref>/run/ci_run.json
 	MaxFileBytes int64  // 0 means DefaultMaxFileBytes; negative means no cap
 }
 
-// Item is one local file and where it goes, as a slash path under PROJECT_ROOT.
+// Kind is what a planned file is, which decides who may have written it before.
+type Kind int
+
+const (
+	KindArtifact Kind = iota // something the run produced
+	KindNotebook             // the notebook built from cells/
+	KindSrc                  // a module of the built src/
+	KindRecord               // ci_run.json
+)
+
+// Item is one file and where it goes, as a slash path under the project folder.
+// Its bytes come from Local, or from Data when Local is empty.
 type Item struct {
 	Rel      string
 	Local    string
+	Data     []byte
 	MimeType string
 	Size     int64
-	Notebook bool
+	Kind     Kind
+}
+
+func (it Item) open() (io.ReadCloser, error) {
+	if it.Local == "" {
+		return io.NopCloser(bytes.NewReader(it.Data)), nil
+	}
+	return os.Open(it.Local)
+}
+
+func (it Item) md5() (string, error) {
+	r, err := it.open()
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Skip is a file left out on purpose, with the reason shown to the user.
@@ -60,8 +100,9 @@ type Skip struct {
 	Reason string
 }
 
-// Plan is the full list of folders and files one publish writes.
+// Plan is the full list of folders and files one publish writes for a target.
 type Plan struct {
+	Target  Target
 	Dirs    []string
 	Items   []Item
 	Skipped []Skip
@@ -70,7 +111,7 @@ type Plan struct {
 // Notebook returns the notebook item, if the plan has one.
 func (p Plan) Notebook() (Item, bool) {
 	for _, it := range p.Items {
-		if it.Notebook {
+		if it.Kind == KindNotebook {
 			return it, true
 		}
 	}
@@ -102,37 +143,44 @@ func skipFile(name string) (string, bool) {
 	return "", false
 }
 
-// BuildPlan walks the sources. Explicit Notebook and SrcDir win over copies of the
-// same paths inside ProjectRoot, because they are the freshly built ones.
-func BuildPlan(s Sources) (Plan, error) {
+// BuildPlan lays the sources out for target t: the notebook and src/ at the target's
+// notebook root, the run's PROJECT_ROOT under ci/<ref>/run/ (without its src/, which
+// is the built one, and its data/raw/, the run's input), the record last.
+func BuildPlan(s Sources, t Target) (Plan, error) {
+	if err := t.Validate(); err != nil {
+		return Plan{}, err
+	}
 	maxBytes := s.MaxFileBytes
 	if maxBytes == 0 {
 		maxBytes = DefaultMaxFileBytes
 	}
-	items := map[string]Item{}
-	var plan Plan
-	addFile := func(rel, local string, size int64, explicit bool) {
-		if _, ok := items[rel]; ok && !explicit {
+	plan := Plan{Target: t}
+	var items []Item
+	add := func(it Item) {
+		if it.Kind != KindNotebook && maxBytes > 0 && it.Size > maxBytes {
+			plan.Skipped = append(plan.Skipped, Skip{it.Rel, fmt.Sprintf("%s is over the %s size cap", humanBytes(it.Size), humanBytes(maxBytes))})
 			return
 		}
-		if maxBytes > 0 && size > maxBytes {
-			plan.Skipped = append(plan.Skipped, Skip{rel, fmt.Sprintf("%s is over the %s size cap", humanBytes(size), humanBytes(maxBytes))})
-			return
-		}
-		items[rel] = Item{Rel: rel, Local: local, MimeType: mimeFor(local), Size: size}
+		items = append(items, it)
 	}
-	walk := func(root, prefix string, explicit bool) error {
+	// walk adds root's files under prefix; skip names top-level folders left out, with why.
+	walk := func(root, prefix string, kind Kind, skip map[string]string) error {
 		return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
 			}
 			relLocal, _ := filepath.Rel(root, p)
-			rel := path.Join(prefix, filepath.ToSlash(relLocal))
+			relSlash := filepath.ToSlash(relLocal)
+			rel := path.Join(prefix, relSlash)
 			if d.IsDir() {
 				if p == root {
 					return nil
 				}
-				if why, skip := skipDir(d.Name()); skip {
+				if why, ok := skip[relSlash]; ok {
+					plan.Skipped = append(plan.Skipped, Skip{rel + "/", why})
+					return filepath.SkipDir
+				}
+				if why, ok := skipDir(d.Name()); ok {
 					plan.Skipped = append(plan.Skipped, Skip{rel + "/", why})
 					return filepath.SkipDir
 				}
@@ -142,7 +190,7 @@ func BuildPlan(s Sources) (Plan, error) {
 				plan.Skipped = append(plan.Skipped, Skip{rel, "not a regular file"})
 				return nil
 			}
-			if why, skip := skipFile(d.Name()); skip {
+			if why, ok := skipFile(d.Name()); ok {
 				plan.Skipped = append(plan.Skipped, Skip{rel, why})
 				return nil
 			}
@@ -150,24 +198,32 @@ func BuildPlan(s Sources) (Plan, error) {
 			if err != nil {
 				return err
 			}
-			addFile(rel, p, info.Size(), explicit)
+			add(Item{Rel: rel, Local: p, MimeType: mimeFor(p), Size: info.Size(), Kind: kind})
 			return nil
 		})
 	}
+	srcDir := s.SrcDir
 	if s.ProjectRoot != "" {
 		if err := requireDir(s.ProjectRoot, "project root"); err != nil {
 			return Plan{}, err
 		}
-		if err := walk(s.ProjectRoot, "", false); err != nil {
+		skip := map[string]string{
+			"src":      "the built src/ is published beside the notebook",
+			"data/raw": "the run's input data, not an artifact",
+		}
+		if err := walk(s.ProjectRoot, t.RunDir(), KindArtifact, skip); err != nil {
 			return Plan{}, fmt.Errorf("read project root %s: %w", s.ProjectRoot, err)
 		}
+		if srcDir == "" {
+			srcDir = existing(filepath.Join(s.ProjectRoot, "src"))
+		}
 	}
-	if s.SrcDir != "" {
-		if err := requireDir(s.SrcDir, "src folder"); err != nil {
+	if srcDir != "" {
+		if err := requireDir(srcDir, "src folder"); err != nil {
 			return Plan{}, err
 		}
-		if err := walk(s.SrcDir, "src", true); err != nil {
-			return Plan{}, fmt.Errorf("read src folder %s: %w", s.SrcDir, err)
+		if err := walk(srcDir, path.Join(t.NotebookRoot(), "src"), KindSrc, nil); err != nil {
+			return Plan{}, fmt.Errorf("read src folder %s: %w", srcDir, err)
 		}
 	}
 	if s.Notebook != "" {
@@ -175,22 +231,24 @@ func BuildPlan(s Sources) (Plan, error) {
 		if err != nil {
 			return Plan{}, fmt.Errorf("notebook %s not found: build it first (go run . build): %w", s.Notebook, err)
 		}
-		// The spec puts the notebook at PROJECT_ROOT/product_categorization_colab.ipynb.
-		rel := filepath.Base(s.Notebook)
-		// The notebook is the one file the Colab link points at: never cap it.
-		items[rel] = Item{Rel: rel, Local: s.Notebook, MimeType: ColabMIME, Size: info.Size(), Notebook: true}
+		// The one file the Colab link points at: never capped. Its name is fixed, so
+		// the link a user bookmarks stays the same whatever the build called it.
+		add(Item{Rel: path.Join(t.NotebookRoot(), NotebookFile), Local: s.Notebook, MimeType: ColabMIME, Size: info.Size(), Kind: KindNotebook})
+	}
+	if s.Record != nil {
+		add(Item{Rel: path.Join(t.RunDir(), RunRecord), Data: s.Record, MimeType: "application/json", Size: int64(len(s.Record)), Kind: KindRecord})
 	}
 
-	dirs := map[string]bool{}
-	for _, d := range Tree {
-		dirs[d] = true
-	}
-	for rel, it := range items {
-		plan.Items = append(plan.Items, it)
-		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+	dirs := map[string]bool{t.RunDir(): true}
+	if t.Default {
+		for _, d := range Tree {
 			dirs[d] = true
 		}
 	}
+	for _, it := range items {
+		dirs[parentDir(it.Rel)] = true
+	}
+	delete(dirs, "")
 	for d := range dirs {
 		for p := path.Dir(d); p != "."; p = path.Dir(p) {
 			dirs[p] = true
@@ -201,14 +259,32 @@ func BuildPlan(s Sources) (Plan, error) {
 	}
 	// Parents sort before children, so folders can be created in order.
 	sort.Strings(plan.Dirs)
-	sort.Slice(plan.Items, func(i, j int) bool {
-		// Notebook first: if anything later fails the Colab link is already fresh.
-		if plan.Items[i].Notebook != plan.Items[j].Notebook {
-			return plan.Items[i].Notebook
+	// The notebook first: if anything later fails, the Colab link is already fresh;
+	// the record last: a baseline never points at artifacts that did not land.
+	order := map[Kind]int{KindNotebook: 0, KindSrc: 1, KindArtifact: 2, KindRecord: 3}
+	sort.SliceStable(items, func(i, j int) bool {
+		if order[items[i].Kind] != order[items[j].Kind] {
+			return order[items[i].Kind] < order[items[j].Kind]
 		}
-		return plan.Items[i].Rel < plan.Items[j].Rel
+		return items[i].Rel < items[j].Rel
 	})
+	plan.Items = items
 	return plan, nil
+}
+
+func existing(p string) string {
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return p
+	}
+	return ""
+}
+
+func parentDir(rel string) string {
+	d := path.Dir(rel)
+	if d == "." {
+		return ""
+	}
+	return d
 }
 
 func requireDir(p, what string) error {

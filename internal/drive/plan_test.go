@@ -1,7 +1,7 @@
 package drive
 
 import (
-	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,31 +10,41 @@ import (
 func TestBuildPlan(t *testing.T) {
 	fx := newFixture(t)
 	write(t, filepath.Join(fx.project, "data", "raw", "dump.csv"), strings.Repeat("x", 2048))
+	write(t, filepath.Join(fx.project, "results", "big.csv"), strings.Repeat("x", 2048))
 	write(t, filepath.Join(fx.project, "src", "__pycache__", "config.cpython-311.pyc"), "bytecode")
+	write(t, filepath.Join(fx.project, "NOTES.md"), "# notes of the CI run")
 	tests := []struct {
 		name    string
+		target  Target
 		max     int64
 		present []string
 		absent  []string
 		skipped map[string]string // rel -> words in the reason
 	}{
-		{"default cap", 0,
-			[]string{"product_categorization_colab.ipynb", "src/config.py", "src/api/app.py", "data/raw/dump.csv", "results/plots/confusion.png"},
-			[]string{"models/checkpoint-500/optimizer.pt", "models/.label_map.json.tmp123"},
-			map[string]string{"models/checkpoint-500/": "checkpoint", "models/.label_map.json.tmp123": "temporary", "src/__pycache__/": "cache"}},
-		{"1 KiB cap", 1024,
-			[]string{"product_categorization_colab.ipynb", "src/config.py"},
-			[]string{"data/raw/dump.csv"},
-			map[string]string{"data/raw/dump.csv": "2.0 KiB is over the 1.0 KiB size cap"}},
-		{"cap smaller than the notebook", 4,
-			[]string{"product_categorization_colab.ipynb"},
+		{"default branch", mainTarget, 0,
+			[]string{NotebookFile, "src/config.py", "src/api/app.py", "ci/main/run/results/plots/confusion.png", "ci/main/run/NOTES.md", "ci/main/run/ci_run.json"},
+			[]string{"ci/main/run/models/checkpoint-500/optimizer.pt", "ci/main/run/models/.label_map.json.tmp123", "ci/main/run/src/config.py", "results/plots/confusion.png", "NOTES.md"},
+			map[string]string{"ci/main/run/models/checkpoint-500/": "checkpoint", "ci/main/run/models/.label_map.json.tmp123": "temporary",
+				"ci/main/run/src/": "beside the notebook", "ci/main/run/data/raw/": "input data"}},
+		{"pull request", PRTarget(7), 0,
+			[]string{"ci/pr-7/" + NotebookFile, "ci/pr-7/src/config.py", "ci/pr-7/run/results/quickstart_metrics.json", "ci/pr-7/run/ci_run.json"},
+			[]string{NotebookFile, "src/config.py", "ci/main/run/NOTES.md"}, nil},
+		{"other branch", BranchTarget("feature/tune", "main"), 0,
+			[]string{"ci/" + RefSlug("feature/tune") + "/" + NotebookFile}, []string{NotebookFile}, nil},
+		{"1 KiB cap", mainTarget, 1024,
+			[]string{NotebookFile, "src/config.py"},
+			[]string{"ci/main/run/results/big.csv"},
+			map[string]string{"ci/main/run/results/big.csv": "2.0 KiB is over the 1.0 KiB size cap"}},
+		{"cap smaller than the notebook", mainTarget, 4,
+			[]string{NotebookFile},
 			[]string{"src/config.py"}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			src := fx.sources()
 			src.MaxFileBytes = tc.max
-			plan, err := BuildPlan(src)
+			src.Record = []byte(`{"ref": "x"}`)
+			plan, err := BuildPlan(src, tc.target)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +59,7 @@ func TestBuildPlan(t *testing.T) {
 			}
 			for _, p := range tc.absent {
 				if _, ok := got[p]; ok {
-					t.Errorf("%s should be skipped", p)
+					t.Errorf("%s should not be in the plan", p)
 				}
 			}
 			for rel, why := range tc.skipped {
@@ -61,18 +71,25 @@ func TestBuildPlan(t *testing.T) {
 					t.Errorf("no skip %s (%s) in %+v", rel, why, plan.Skipped)
 				}
 			}
-			if !plan.Items[0].Notebook || plan.Items[0].MimeType != ColabMIME {
-				t.Errorf("first item %+v, want the notebook", plan.Items[0])
+			if it := plan.Items[0]; it.Kind != KindNotebook || it.MimeType != ColabMIME {
+				t.Errorf("first item %+v, want the notebook", it)
 			}
-			if got["src/config.py"].Local != "" && got["src/config.py"].Local != filepath.Join(fx.src, "config.py") {
-				t.Errorf("src/config.py from %s, want the built src", got["src/config.py"].Local)
+			if last := plan.Items[len(plan.Items)-1]; tc.max == 0 && last.Kind != KindRecord {
+				t.Errorf("last item %s, want the run record", last.Rel)
+			}
+			cfg := path.Join(tc.target.NotebookRoot(), "src/config.py")
+			if got[cfg].Local != "" && got[cfg].Local != filepath.Join(fx.src, "config.py") {
+				t.Errorf("%s from %s, want the built src", cfg, got[cfg].Local)
 			}
 			seen := map[string]bool{}
 			for _, d := range plan.Dirs {
-				if p := filepath.Dir(d); p != "." && !seen[p] {
+				if p := path.Dir(d); p != "." && !seen[p] {
 					t.Errorf("folder %s listed before its parent %s", d, p)
 				}
 				seen[d] = true
+			}
+			if tc.target.Default != seen["data/raw"] {
+				t.Errorf("top folders (data/raw) in the plan: %v, want only for the default branch", seen["data/raw"])
 			}
 		})
 	}
@@ -81,16 +98,19 @@ func TestBuildPlan(t *testing.T) {
 func TestBuildPlanErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct {
-		name string
-		src  Sources
-		want string
+		name   string
+		src    Sources
+		target Target
+		want   string
 	}{
-		{"no notebook", Sources{Notebook: filepath.Join(dir, "missing.ipynb")}, "go run . build"},
-		{"no project root", Sources{ProjectRoot: filepath.Join(dir, "nope")}, "project root"},
-		{"src is a file", Sources{SrcDir: writeFile(t, dir, "f.txt")}, "not a folder"},
+		{"no notebook", Sources{Notebook: filepath.Join(dir, "missing.ipynb")}, mainTarget, "go run . build"},
+		{"no project root", Sources{ProjectRoot: filepath.Join(dir, "nope")}, mainTarget, "project root"},
+		{"src is a file", Sources{SrcDir: writeFile(t, dir, "f.txt")}, mainTarget, "not a folder"},
+		{"a ref that escapes ci/", Sources{}, Target{Ref: ".."}, "cannot name a folder"},
+		{"a branch posing as a pull request", Sources{}, Target{Ref: "pr-3"}, "reserved"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := BuildPlan(tc.src); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := BuildPlan(tc.src, tc.target); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
 		})
@@ -103,46 +123,3 @@ func writeFile(t *testing.T, dir, name string) string {
 	return p
 }
 
-func TestPublishLocal(t *testing.T) {
-	fx := newFixture(t)
-	root := filepath.Join(t.TempDir(), "_drive")
-	plan, err := BuildPlan(fx.sources())
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := PublishLocal(root, plan, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := filepath.Join(root, "MyDrive", "product_categorization_project")
-	if rep.Notebook != filepath.Join(base, "product_categorization_colab.ipynb") {
-		t.Errorf("notebook at %s", rep.Notebook)
-	}
-	for _, d := range Tree {
-		if fi, err := os.Stat(filepath.Join(base, d)); err != nil || !fi.IsDir() {
-			t.Errorf("folder %s missing", d)
-		}
-	}
-	b, _ := os.ReadFile(filepath.Join(base, "src", "config.py"))
-	if string(b) != "SEED = 42\n" {
-		t.Errorf("src/config.py = %q", b)
-	}
-	write(t, fx.notebook, "{}")
-	rep, err = PublishLocal(root, plan, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	actions := map[string]string{}
-	for _, f := range rep.Files {
-		actions[f.Rel] = f.Action
-	}
-	if actions["product_categorization_colab.ipynb"] != "updated" || actions["src/config.py"] != "unchanged" {
-		t.Errorf("second local publish: %v", actions)
-	}
-	entries, _ := os.ReadDir(base)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") {
-			t.Errorf("temp file left at the folder root: %s", e.Name())
-		}
-	}
-}

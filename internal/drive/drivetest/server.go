@@ -1,8 +1,10 @@
 // Package drivetest is an in-memory Google Drive v3 server for tests: the real
 // google.golang.org/api/drive/v3 client talks HTTP to it. It implements the endpoints
 // the publisher uses (files.get/list/create/update with multipart and resumable
-// media upload, permissions.create) plus an OAuth token endpoint, parses files.list
-// queries for real, and can inject failures (status codes, hangs).
+// media upload, downloads, trashing, revisions.update, permissions.list/create/update,
+// drives.get) plus an OAuth token endpoint, keeps a My Drive root and shared drives
+// so a folder's ancestry can be walked, parses files.list queries for real, and can
+// inject failures (status codes, hangs).
 package drivetest
 
 import (
@@ -34,9 +36,27 @@ type File struct {
 	DriveID       string            `json:"driveId,omitempty"`
 	Trashed       bool              `json:"trashed"`
 	Capabilities  *Capabilities     `json:"capabilities,omitempty"`
+	HeadRevision  string            `json:"headRevisionId,omitempty"`
+	ModifiedTime  string            `json:"modifiedTime,omitempty"`
 	Content       []byte            `json:"-"`
 	Permissions   []Permission      `json:"-"`
+	Revisions     []Revision        `json:"-"`
 	Version       int               `json:"-"` // content writes so far
+}
+
+// Revision is one stored version of a file's content.
+type Revision struct {
+	ID           string `json:"id"`
+	KeepForever  bool   `json:"keepForever"`
+	Md5Checksum  string `json:"md5Checksum"`
+	ModifiedTime string `json:"modifiedTime"`
+	Content      []byte `json:"-"`
+}
+
+// fileMeta is a create/update body: a pointer tells "trashed": false from no field.
+type fileMeta struct {
+	File
+	Trashed *bool `json:"trashed"`
 }
 
 // Capabilities is the part of files.get's capabilities the publisher reads.
@@ -46,13 +66,19 @@ type Capabilities struct {
 
 // Permission is a stored sharing grant.
 type Permission struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
-	Role string `json:"role"`
+	ID           string `json:"id"`
+	Type         string `json:"type"`
+	Role         string `json:"role"`
+	EmailAddress string `json:"emailAddress,omitempty"`
+	Domain       string `json:"domain,omitempty"`
 }
 
-// Fault makes matching requests fail. Op is one of files.get, files.list,
-// files.create, files.update, upload.chunk, permissions.create, token.
+// RootID is the ID of the My Drive root folder ("My Drive"), also reachable as "root".
+const RootID = "my-drive-root"
+
+// Fault makes matching requests fail. Op is one of files.get, files.download,
+// files.list, files.create, files.update, upload.chunk, revisions.update,
+// permissions.list, permissions.create, permissions.update, drives.get, token.
 type Fault struct {
 	Op         string
 	UploadType string // if set, only requests with this uploadType ("" matches all)
@@ -88,6 +114,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	files    map[string]*File
+	drives   map[string]string // shared drive ID -> name
 	nextID   int
 	issued   map[string]bool
 	faults   []*Fault
@@ -104,9 +131,19 @@ type session struct {
 
 // New starts a server. Call Close when done.
 func New() *Server {
-	s := &Server{files: map[string]*File{}, issued: map[string]bool{}, sessions: map[string]*session{}}
+	s := &Server{files: map[string]*File{}, drives: map[string]string{}, issued: map[string]bool{}, sessions: map[string]*session{}}
+	s.files[RootID] = &File{ID: RootID, Name: "My Drive", MimeType: "application/vnd.google-apps.folder", AppProperties: map[string]string{}, Capabilities: &Capabilities{CanAddChildren: true}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
+}
+
+// AddDrive registers a shared drive. Its top-level folders are added with
+// AddFolder(id, name, driveID, driveID, ...): like on Drive, their parent is the
+// drive's ID.
+func (s *Server) AddDrive(id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.drives[id] = name
 }
 
 // Endpoint is the value for option.WithEndpoint.
@@ -115,7 +152,9 @@ func (s *Server) Endpoint() string { return s.URL + "/drive/v3/" }
 // TokenURL is the OAuth token endpoint.
 func (s *Server) TokenURL() string { return s.URL + "/token" }
 
-// AddFolder stores a folder. driveID != "" puts it on a shared drive.
+// AddFolder stores a folder. driveID != "" puts it on a shared drive; parent ""
+// gives it no visible parent, as a folder someone else shared with the caller;
+// RootID puts it in My Drive.
 func (s *Server) AddFolder(id, name, parent, driveID string, writable bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -151,6 +190,9 @@ func (s *Server) Files(parent string) []File {
 	defer s.mu.Unlock()
 	var out []File
 	for _, f := range s.files {
+		if f.ID == RootID {
+			continue
+		}
 		if parent == "" || (len(f.Parents) > 0 && f.Parents[0] == parent) {
 			out = append(out, *f)
 		}
@@ -228,23 +270,72 @@ func (s *Server) store(f *File) string {
 	return f.ID
 }
 
+// setContent stores new content as a new head revision, as Drive does.
 func (s *Server) setContent(f *File, b []byte) {
 	f.Content = append([]byte(nil), b...)
 	sum := md5.Sum(b)
 	f.Md5Checksum = hex.EncodeToString(sum[:])
 	f.Version++
+	s.nextID++
+	f.ModifiedTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(s.nextID) * time.Minute).Format(time.RFC3339)
+	rev := Revision{ID: fmt.Sprintf("rev%d", s.nextID), Md5Checksum: f.Md5Checksum, ModifiedTime: f.ModifiedTime, Content: f.Content}
+	f.Revisions = append(f.Revisions, rev)
+	f.HeadRevision = rev.ID
+}
+
+// SetContent replaces a file's content as a person would, in the Drive UI or by
+// saving in Colab: a new revision, and the app properties left as they were.
+func (s *Server) SetContent(id string, b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setContent(s.files[id], b)
+}
+
+// Trash moves a file or folder to the trash, as a person would.
+func (s *Server) Trash(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trash(s.files[id])
+}
+
+// trash marks f and, for a folder, everything below it, as Drive hides a trashed
+// folder's contents with it.
+func (s *Server) trash(f *File) {
+	f.Trashed = true
+	if f.MimeType != "application/vnd.google-apps.folder" {
+		return
+	}
+	for _, c := range s.files {
+		if len(c.Parents) > 0 && c.Parents[0] == f.ID && !c.Trashed {
+			s.trash(c)
+		}
+	}
+}
+
+// File returns a copy of the stored file with id.
+func (s *Server) File(id string) (File, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[id]
+	if !ok {
+		return File{}, false
+	}
+	return *f, true
 }
 
 var (
-	fileRE  = regexp.MustCompile(`^/drive/v3/files/([^/]+)$`)
-	upRE    = regexp.MustCompile(`^/upload/drive/v3/files/([^/]+)$`)
-	permsRE = regexp.MustCompile(`^/drive/v3/files/([^/]+)/permissions$`)
+	fileRE   = regexp.MustCompile(`^/drive/v3/files/([^/]+)$`)
+	upRE     = regexp.MustCompile(`^/upload/drive/v3/files/([^/]+)$`)
+	permsRE  = regexp.MustCompile(`^/drive/v3/files/([^/]+)/permissions$`)
+	permRE   = regexp.MustCompile(`^/drive/v3/files/([^/]+)/permissions/([^/]+)$`)
+	revRE    = regexp.MustCompile(`^/drive/v3/files/([^/]+)/revisions/([^/]+)$`)
+	drivesRE = regexp.MustCompile(`^/drive/v3/drives/([^/]+)$`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	op := ""
-	var id string
+	var id, sub string
 	switch {
 	case r.URL.Path == "/token" && r.Method == http.MethodPost:
 		op = "token"
@@ -256,6 +347,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		op = "files.create"
 	case permsRE.MatchString(r.URL.Path) && r.Method == http.MethodPost:
 		op, id = "permissions.create", permsRE.FindStringSubmatch(r.URL.Path)[1]
+	case permsRE.MatchString(r.URL.Path) && r.Method == http.MethodGet:
+		op, id = "permissions.list", permsRE.FindStringSubmatch(r.URL.Path)[1]
+	case permRE.MatchString(r.URL.Path) && r.Method == http.MethodPatch:
+		m := permRE.FindStringSubmatch(r.URL.Path)
+		op, id, sub = "permissions.update", m[1], m[2]
+	case revRE.MatchString(r.URL.Path) && r.Method == http.MethodPatch:
+		m := revRE.FindStringSubmatch(r.URL.Path)
+		op, id, sub = "revisions.update", m[1], m[2]
+	case drivesRE.MatchString(r.URL.Path) && r.Method == http.MethodGet:
+		op, id = "drives.get", drivesRE.FindStringSubmatch(r.URL.Path)[1]
+	case fileRE.MatchString(r.URL.Path) && r.Method == http.MethodGet && q.Get("alt") == "media":
+		op, id = "files.download", fileRE.FindStringSubmatch(r.URL.Path)[1]
 	case fileRE.MatchString(r.URL.Path) && r.Method == http.MethodGet:
 		op, id = "files.get", fileRE.FindStringSubmatch(r.URL.Path)[1]
 	case (fileRE.MatchString(r.URL.Path) || upRE.MatchString(r.URL.Path)) && r.Method == http.MethodPatch:
@@ -289,7 +392,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if fault != nil && fault.HangAfter > 0 {
 		// The write lands but the client times out first: the retry must find it.
 		rec := httptest.NewRecorder()
-		s.handle(rec, r, op, id)
+		s.handle(rec, r, op, id, sub)
 		select {
 		case <-time.After(fault.HangAfter):
 		case <-r.Context().Done():
@@ -329,10 +432,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.handle(w, r, op, id)
+	s.handle(w, r, op, id, sub)
 }
 
-func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id string) {
+func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id, sub string) {
 	q := r.URL.Query()
 	if op == "token" {
 		s.token(w, r)
@@ -345,6 +448,9 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id string) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if id == "root" && strings.HasPrefix(op, "files.") {
+		id = RootID
+	}
 	switch op {
 	case "files.get":
 		f, ok := s.visible(id, q)
@@ -353,6 +459,72 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id string) {
 			return
 		}
 		writeJSON(w, f)
+	case "files.download":
+		f, ok := s.visible(id, q)
+		if !ok {
+			driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
+			return
+		}
+		w.Header().Set("Content-Type", f.MimeType)
+		w.Write(f.Content)
+	case "drives.get":
+		name, ok := s.drives[id]
+		if !ok {
+			driveError(w, http.StatusNotFound, "notFound", "Shared drive not found: "+id)
+			return
+		}
+		writeJSON(w, map[string]string{"id": id, "name": name, "kind": "drive#drive"})
+	case "revisions.update":
+		f, ok := s.visible(id, q)
+		if !ok {
+			driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
+			return
+		}
+		var body struct {
+			KeepForever *bool `json:"keepForever"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
+			return
+		}
+		for i := range f.Revisions {
+			if f.Revisions[i].ID == sub {
+				if body.KeepForever != nil {
+					f.Revisions[i].KeepForever = *body.KeepForever
+				}
+				writeJSON(w, f.Revisions[i])
+				return
+			}
+		}
+		driveError(w, http.StatusNotFound, "notFound", "Revision not found: "+sub+".")
+	case "permissions.list":
+		f, ok := s.visible(id, q)
+		if !ok {
+			driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
+			return
+		}
+		writeJSON(w, map[string]any{"permissions": append([]Permission{}, f.Permissions...)})
+	case "permissions.update":
+		f, ok := s.visible(id, q)
+		if !ok {
+			driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
+			return
+		}
+		var p Permission
+		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
+			return
+		}
+		for i := range f.Permissions {
+			if f.Permissions[i].ID == sub {
+				if p.Role != "" {
+					f.Permissions[i].Role = p.Role
+				}
+				writeJSON(w, f.Permissions[i])
+				return
+			}
+		}
+		driveError(w, http.StatusNotFound, "notFound", "Permission not found: "+sub+".")
 	case "files.list":
 		s.list(w, q)
 	case "files.create":
@@ -372,12 +544,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id string) {
 			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
 			return
 		}
-		for _, old := range f.Permissions {
-			if old.Type == p.Type && old.Role == p.Role {
-				writeJSON(w, old)
-				return
-			}
+		if (p.Type == "user" || p.Type == "group") && !strings.Contains(p.EmailAddress, "@") {
+			driveError(w, http.StatusBadRequest, "invalidSharingRequest", "Bad Request. User message: \"A valid email address is required.\"")
+			return
 		}
+		// Stored even when an equal grant exists, so a client that duplicates is caught.
 		p.ID = fmt.Sprintf("perm%d", len(f.Permissions)+1)
 		f.Permissions = append(f.Permissions, p)
 		writeJSON(w, p)
@@ -514,7 +685,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, q map[string][]s
 	if !ok {
 		return
 	}
-	if !s.parentWritable(w, meta.Parents, q) || !checkProps(w, meta) {
+	if !s.parentWritable(w, meta.Parents, q) || !checkProps(w, meta.File) {
 		return
 	}
 	f := &File{Name: meta.Name, MimeType: meta.MimeType, Parents: meta.Parents, AppProperties: meta.AppProperties}
@@ -553,14 +724,21 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, q map[string][]s
 	if !ok {
 		return
 	}
-	if !checkProps(w, meta) {
+	if !checkProps(w, meta.File) {
 		return
 	}
 	if len(meta.Parents) > 0 {
 		driveError(w, http.StatusBadRequest, "fieldNotWritable", "The resource body includes fields which are not directly writable: parents (use addParents).")
 		return
 	}
-	applyMeta(f, meta)
+	applyMeta(f, meta.File)
+	if meta.Trashed != nil {
+		if *meta.Trashed {
+			s.trash(f)
+		} else {
+			f.Trashed = false
+		}
+	}
 	if ut != "" {
 		s.setContent(f, content)
 	}
@@ -569,7 +747,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, q map[string][]s
 
 // readRequest reads a create/update body by upload type: metadata only, multipart
 // (metadata + media), or the start of a resumable session (answered here; ok is false).
-func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, ut, id string) (meta File, content []byte, ok bool) {
+func (s *Server) readRequest(w http.ResponseWriter, r *http.Request, ut, id string) (meta fileMeta, content []byte, ok bool) {
 	switch ut {
 	case "":
 		if err := json.NewDecoder(r.Body).Decode(&meta); err != nil {
@@ -678,8 +856,8 @@ func (s *Server) chunk(w http.ResponseWriter, r *http.Request, uid string) {
 	writeJSON(w, f)
 }
 
-func readMultipart(r *http.Request) (File, []byte, error) {
-	var meta File
+func readMultipart(r *http.Request) (fileMeta, []byte, error) {
+	var meta fileMeta
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "multipart/related" {
 		return meta, nil, fmt.Errorf("multipart upload needs multipart/related, got %q", r.Header.Get("Content-Type"))
