@@ -122,4 +122,3 @@ func writeFile(t *testing.T, dir, name string) string {
 	write(t, p, "x")
 	return p
 }
-
