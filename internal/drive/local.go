@@ -43,7 +43,6 @@ type manifest struct {
 type localStore struct {
 	root string // the stand-in for Google Drive: MyDrive/, Trash/, .revisions/
 	base string // root/MyDrive/product_categorization_project, absolute
-	man  manifest
 	now  func() time.Time
 }
 
@@ -52,22 +51,9 @@ func openLocal(root string) (*localStore, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &localStore{root: abs, base: LocalProjectRoot(abs), now: time.Now, man: manifest{Files: map[string]string{}, Folders: map[string]bool{}}}
-	b, err := os.ReadFile(filepath.Join(abs, localManifest))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("read the local publish manifest: %w", err)
-	default:
-		if err := json.Unmarshal(b, &s.man); err != nil {
-			return nil, fmt.Errorf("%s is not the manifest this action writes (%w): move it away to start over; files it listed are then treated as someone's own", filepath.Join(abs, localManifest), err)
-		}
-		if s.man.Files == nil {
-			s.man.Files = map[string]string{}
-		}
-		if s.man.Folders == nil {
-			s.man.Folders = map[string]bool{}
-		}
+	s := &localStore{root: abs, base: LocalProjectRoot(abs), now: time.Now}
+	if _, err := s.load(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(s.base, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", s.base, err)
@@ -75,12 +61,40 @@ func openLocal(root string) (*localStore, error) {
 	return s, nil
 }
 
-func (s *localStore) abs(rel string) string { return filepath.Join(s.base, filepath.FromSlash(rel)) }
+// load reads the manifest afresh for every operation, so two runs publishing to
+// one local root (two pull requests) never write back each other's stale copy.
+func (s *localStore) load() (manifest, error) {
+	m := manifest{Files: map[string]string{}, Folders: map[string]bool{}}
+	p := filepath.Join(s.root, localManifest)
+	b, err := os.ReadFile(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return m, nil
+	case err != nil:
+		return m, fmt.Errorf("read the local publish manifest: %w", err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("%s is not the manifest this action writes (%w): move it away to start over; files it listed are then treated as someone's own", p, err)
+	}
+	if m.Files == nil {
+		m.Files = map[string]string{}
+	}
+	if m.Folders == nil {
+		m.Folders = map[string]bool{}
+	}
+	return m, nil
+}
 
-// save writes the manifest after every change, so an interrupted publish never
-// leaves a file of the action's that the next run would take for someone's own.
-func (s *localStore) save() error {
-	b, err := json.MarshalIndent(s.man, "", " ")
+// update applies change to the current manifest and writes it at once, so an
+// interrupted publish never leaves a file of the action's that the next run would
+// take for someone's own.
+func (s *localStore) update(change func(*manifest)) error {
+	m, err := s.load()
+	if err != nil {
+		return err
+	}
+	change(&m)
+	b, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return err
 	}
@@ -90,8 +104,14 @@ func (s *localStore) save() error {
 	return nil
 }
 
+func (s *localStore) abs(rel string) string { return filepath.Join(s.base, filepath.FromSlash(rel)) }
+
 func (s *localStore) folder(_ context.Context, rel string, create bool) (*entry, error) {
-	e := &entry{ID: s.abs(rel), Rel: rel, Name: path.Base(rel), Folder: true, Ours: rel != "" && s.man.Folders[rel]}
+	m, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{ID: s.abs(rel), Rel: rel, Name: path.Base(rel), Folder: true, Ours: rel != "" && m.Folders[rel]}
 	fi, err := os.Stat(e.ID)
 	switch {
 	case err == nil && fi.IsDir():
@@ -109,9 +129,8 @@ func (s *localStore) folder(_ context.Context, rel string, create bool) (*entry,
 	if err := os.Mkdir(e.ID, 0o755); err != nil {
 		return nil, fmt.Errorf("create folder %s: %w", rel, err)
 	}
-	s.man.Folders[rel] = true
 	e.Ours = true
-	return e, s.save()
+	return e, s.update(func(m *manifest) { m.Folders[rel] = true })
 }
 
 func (s *localStore) file(_ context.Context, rel string) (*entry, error) {
@@ -130,7 +149,11 @@ func (s *localStore) file(_ context.Context, rel string) (*entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	written, ours := s.man.Files[rel]
+	m, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	written, ours := m.Files[rel]
 	return &entry{ID: p, Rel: rel, Name: path.Base(rel), Ours: ours, MD5: sum, Written: written,
 		Modified: fi.ModTime().UTC().Format(time.RFC3339)}, nil
 }
@@ -154,8 +177,7 @@ func (s *localStore) put(_ context.Context, it Item, sum string, old *entry) (*e
 			return nil, fmt.Errorf("publish %s: %w", it.Rel, err)
 		}
 	}
-	s.man.Files[it.Rel] = sum
-	if err := s.save(); err != nil {
+	if err := s.update(func(m *manifest) { m.Files[it.Rel] = sum }); err != nil {
 		return nil, err
 	}
 	return &entry{ID: p, Rel: it.Rel, Name: path.Base(it.Rel), Ours: true, MD5: sum, Written: sum}, nil
@@ -198,17 +220,18 @@ func (s *localStore) trash(_ context.Context, e *entry) (string, error) {
 	if err := os.Rename(e.ID, dst); err != nil {
 		return "", fmt.Errorf("move %s to the trash: %w", e.Rel, err)
 	}
-	for rel := range s.man.Files {
-		if strings.HasPrefix(rel, e.Rel+"/") {
-			delete(s.man.Files, rel)
+	return dst, s.update(func(m *manifest) {
+		for rel := range m.Files {
+			if strings.HasPrefix(rel, e.Rel+"/") {
+				delete(m.Files, rel)
+			}
 		}
-	}
-	for rel := range s.man.Folders {
-		if rel == e.Rel || strings.HasPrefix(rel, e.Rel+"/") {
-			delete(s.man.Folders, rel)
+		for rel := range m.Folders {
+			if rel == e.Rel || strings.HasPrefix(rel, e.Rel+"/") {
+				delete(m.Folders, rel)
+			}
 		}
-	}
-	return dst, s.save()
+	})
 }
 
 func (s *localStore) grant(context.Context, *entry, Grant) (string, error) {
