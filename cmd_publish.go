@@ -143,6 +143,9 @@ func runPublish(args []string) int {
 		fmt.Fprintln(os.Stderr, "publish:", err)
 		return 1
 	}
+	for _, w := range rep.Warnings {
+		fmt.Printf("warning: %s\n", w)
+	}
 	fmt.Printf("published %d files to %s (%s)\n", len(rep.Files), rep.FolderURL, target.Dir())
 	if rep.Notebook.URL != "" {
 		fmt.Printf("notebook: %s\n", rep.Notebook.URL)

@@ -569,7 +569,6 @@ func (c *Client) resolveMount(ctx context.Context) (string, error) {
 				names, top = append(names, f.Name), f.Name
 			}
 			c.mountW = fmt.Sprintf("the Drive folder %q is shared with %s but is not in its My Drive or on a shared drive, so Colab mounts it only through a shortcut: the notebooks assume one at MyDrive/%s (in Drive: right-click %q → Organize → Add shortcut → My Drive)", top, c.who(), top, top)
-			c.opts.Logf("warning: %s", c.mountW)
 			return under("/content/drive/MyDrive"), nil
 		}
 		names = append(names, f.Name)

@@ -139,10 +139,10 @@ type Report struct {
 	Warnings  []string
 }
 
+// warn adds to the report's warnings, which each caller shows its way (the action
+// as annotations).
 func (p *Publisher) warn(rep *Report, format string, a ...any) {
-	w := fmt.Sprintf(format, a...)
-	rep.Warnings = append(rep.Warnings, w)
-	p.opts.Logf("warning: %s", w)
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf(format, a...))
 }
 
 // Publish writes plan: folders first, then the notebook, src/, the artifacts and the
@@ -358,7 +358,6 @@ func (p *Publisher) ClosePreview(ctx context.Context, t Target) (*CloseReport, e
 	cr.Found = true
 	if !dir.Ours {
 		cr.NotOurs = true
-		p.opts.Logf("warning: %s/ was not created by this action: left where it is", t.Dir())
 		return cr, nil
 	}
 	if cr.Record, err = p.ReadRecord(ctx, t.Ref); err != nil {
