@@ -146,7 +146,11 @@ func runPublish(args []string) int {
 	for _, w := range rep.Warnings {
 		fmt.Printf("warning: %s\n", w)
 	}
-	fmt.Printf("published %d files to %s (%s)\n", len(rep.Files), rep.FolderURL, target.Dir())
+	where := target.Dir() + "/"
+	if target.Default {
+		where = "the top notebook, src/ and " + where
+	}
+	fmt.Printf("published %d files to %s (%s)\n", len(rep.Files), rep.FolderURL, where)
 	if rep.Notebook.URL != "" {
 		fmt.Printf("notebook: %s\n", rep.Notebook.URL)
 	}

@@ -239,7 +239,7 @@ func BuildPlan(s Sources, t Target) (Plan, error) {
 		add(Item{Rel: path.Join(t.RunDir(), RunRecord), Data: s.Record, MimeType: "application/json", Size: int64(len(s.Record)), Kind: KindRecord})
 	}
 
-	dirs := map[string]bool{t.RunDir(): true}
+	dirs := map[string]bool{}
 	if t.Default {
 		for _, d := range Tree {
 			dirs[d] = true

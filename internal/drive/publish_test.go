@@ -3,11 +3,14 @@ package drive
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"google.golang.org/api/googleapi"
 
 	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
 )
@@ -511,6 +514,17 @@ func patch(t *testing.T, srv *drivetest.Server, path, body string) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("PATCH %s: %s", path, res.Status)
+	}
+}
+
+func TestErrorsKeepTheirCause(t *testing.T) {
+	srv := newServer(t)
+	fx := newFixture(t)
+	srv.Fail(drivetest.Fault{Op: "files.create", Status: 403, Reason: "insufficientFilePermissions", Times: 10})
+	_, err := publish(t, srv, oauthCreds(srv), testOptions(srv, &logBuf{}), fx.sources())
+	var ge *googleapi.Error
+	if err == nil || !errors.As(err, &ge) || ge.Code != 403 || !strings.Contains(err.Error(), "share folder "+folderID+" with it as Editor") {
+		t.Errorf("err = %v (cause %v)", err, ge)
 	}
 }
 
