@@ -10,12 +10,10 @@ import (
 	"github.com/prodcat/colab-notebook-action/internal/notebook"
 )
 
-func init() {
-	register(command{
-		name:  "build",
-		usage: "[--cells cells] [--out build]  write OUT/" + notebook.FileName + " and OUT/src/",
-		run:   runBuild,
-	})
+var buildCommand = command{
+	name:  "build",
+	usage: "[--cells cells] [--out build]  write OUT/" + notebook.FileName + " and OUT/src/",
+	run:   runBuild,
 }
 
 // runBuild exits 0 on success, 1 when the cells cannot be built, 2 on bad flags.

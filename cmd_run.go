@@ -13,12 +13,10 @@ import (
 	"github.com/prodcat/colab-notebook-action/internal/validate"
 )
 
-func init() {
-	register(command{
-		name:  "run",
-		usage: "--mode quickstart|smoke|full [--data PATH] [--project-root DIR] ...  build and execute the notebook",
-		run:   runRun,
-	})
+var runCommand = command{
+	name:  "run",
+	usage: "--mode quickstart|smoke|full [--data PATH] [--project-root DIR] ...  build and execute the notebook",
+	run:   runRun,
 }
 
 // runRun exits with execute's codes: 0 ok, 1 a cell raised, 2 bad input,
@@ -30,9 +28,11 @@ func runRun(args []string) int {
 	root := fs.String("project-root", execute.DefaultProjectRoot, "PROJECT_ROOT for the run (injected as PROJECT_ROOT_OVERRIDE)")
 	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
 	out := fs.String("out", "build", "output directory for the built and executed notebooks")
-	timeout := fs.Int("timeout-per-cell", 1800, "seconds a cell may run (0: no limit)")
+	timeout := fs.Int("timeout-per-cell", 0, "seconds a cell may run (0: no limit; unset: 30 min, or from --time-budget-minutes)")
+	runTimeout := fs.Int("run-timeout", 0, "seconds the whole run may take (0: no limit; unset: none, or from --time-budget-minutes)")
+	budget := fs.Float64("time-budget-minutes", 0, "minutes the notebook plans its heavy steps to fit, injected as TIME_BUDGET_MINUTES; without the timeout flags a cell may take the budget + 10 % and the run the budget + 25 %")
 	python := fs.String("python", validate.DefaultPython(), "Python with nbclient and ipykernel")
-	sample := fs.Int("sample-size", 0, "rows to sample, injected as SAMPLE_SIZE (0: notebook default)")
+	sample := fs.Int("sample-size", 0, "rows the Quick Start samples, injected as SAMPLE_SIZE (0: notebook default; other steps use their own sizes)")
 	model := fs.String("model-name", "", "transformer checkpoint, injected as MODEL_NAME")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: colab-notebook-action run --mode quickstart|smoke|full [flags]")
@@ -46,9 +46,21 @@ func runRun(args []string) int {
 		fmt.Fprintf(os.Stderr, "run: unexpected arguments %q\n", fs.Args())
 		return execute.ExitBadInput
 	}
-	perCell := time.Duration(*timeout) * time.Second
-	if *timeout == 0 {
-		perCell = -1
+	if *budget < 0 || *timeout < 0 || *runTimeout < 0 {
+		fmt.Fprintln(os.Stderr, "run: --time-budget-minutes, --timeout-per-cell and --run-timeout must not be negative")
+		return execute.ExitBadInput
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	// Unset means "the default, or derived from the budget"; an explicit 0 means no limit.
+	limit := func(name string, seconds int) time.Duration {
+		switch {
+		case !set[name]:
+			return 0
+		case seconds == 0:
+			return -1
+		}
+		return time.Duration(seconds) * time.Second
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -61,7 +73,9 @@ func runRun(args []string) int {
 		SampleSize:     *sample,
 		ModelName:      *model,
 		Python:         *python,
-		TimeoutPerCell: perCell,
+		TimeBudget:     time.Duration(*budget * float64(time.Minute)),
+		TimeoutPerCell: limit("timeout-per-cell", *timeout),
+		RunTimeout:     limit("run-timeout", *runTimeout),
 		Progress:       os.Stdout,
 	})
 	if res.NotebookPath != "" {

@@ -11,12 +11,10 @@ import (
 	"github.com/prodcat/colab-notebook-action/internal/validate"
 )
 
-func init() {
-	register(command{
-		name:  "validate",
-		usage: "[--cells cells] [--python PY] | --notebook FILE.ipynb  check cells (or one notebook's schema)",
-		run:   runValidate,
-	})
+var validateCommand = command{
+	name:  "validate",
+	usage: "[--cells cells] [--python PY] | --notebook FILE.ipynb  check cells (or one notebook's schema)",
+	run:   runValidate,
 }
 
 // runValidate exits 0 when the cells are valid, 1 when there are problems,

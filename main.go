@@ -4,7 +4,7 @@
 //
 //	go run . build    [--cells cells] [--out build]
 //	go run . validate [--cells cells]
-//	go run . run      --mode quickstart|smoke|full [--data PATH] [--project-root DIR]
+//	go run . run      --mode quickstart|smoke|full [--data PATH] [--project-root DIR] [--time-budget-minutes N]
 //	go run . publish  [--from DIR] [--folder-id ID | --local-root DIR]
 //	go run . action   (the GitHub Action entry point; reads INPUT_* / GITHUB_*)
 package main
@@ -20,9 +20,9 @@ type command struct {
 	run   func(args []string) int
 }
 
-var commands []command
-
-func register(c command) { commands = append(commands, c) }
+// commands is every subcommand, in the order usage lists them; each is
+// defined beside its run function in cmd_<name>.go.
+var commands = []command{buildCommand, validateCommand, runCommand, publishCommand, actionCommand}
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: colab-notebook-action <command> [flags]")

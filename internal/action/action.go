@@ -4,6 +4,12 @@
 //
 // It reads inputs as INPUT_* variables, so it runs the same from action.yml's
 // composite step, a workflow `run:` step, or a test that sets the environment.
+// Build, validation and execution are Go calls (package notebook, validate,
+// execute); their problems and failures come back as values.
+//
+// Every text that leaves a run (log, annotations, outputs, job summary, PR
+// comment, report artifact, and the files it publishes) passes through one
+// redact.Redactor holding the credentials the run knows.
 package action
 
 import (
@@ -15,35 +21,64 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
 	"github.com/prodcat/colab-notebook-action/internal/drive"
+	"github.com/prodcat/colab-notebook-action/internal/execute"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment"
+	"github.com/prodcat/colab-notebook-action/internal/redact"
 )
 
 // Deps are the action's connections to the outside, replaceable in tests.
 type Deps struct {
-	Getenv       func(string) string
-	Out          io.Writer // log and workflow commands (stdout on a runner)
-	Pipeline     Pipeline
+	Getenv func(string) string
+	// Environ is the process environment; credentials in it (ACTIONS_RUNTIME_TOKEN,
+	// GITHUB_TOKEN, ...) are redacted from everything the run writes. nil: none.
+	Environ      func() []string
+	Out          io.Writer               // log and workflow commands (stdout on a runner)
+	Pipeline     Pipeline                // nil = InProcess with the python input
 	HTTPClient   *http.Client            // for Drive, the token endpoint and GitHub; nil = defaults
 	DriveBackoff func(int) time.Duration // nil = exponential backoff with jitter
+	// DriveEndpoint and TokenURL point Drive and the OAuth token exchange at
+	// local fake servers in tests. Only Go code can set them: an environment
+	// variable that any earlier workflow step could set must never redirect
+	// the credentials.
+	DriveEndpoint, TokenURL string
+	// GPU names the runner's GPU ("" for none); nil asks nvidia-smi.
+	GPU func(context.Context) string
 }
 
 // Config is the action's inputs, parsed.
 type Config struct {
-	CellsDir, Mode, DataPath, SampleSize, ModelName string
-	OutDir, ProjectRoot, LocalDriveRoot             string
-	FolderID                                        string
-	Share, Comment                                  bool
-	GitHubToken                                     string
-	MaxFileBytes                                    int64
-	Creds                                           drive.Credentials
+	CellsDir, Mode, DataPath, ModelName string
+	QuickstartSampleSize                int // 0 keeps the notebook's default
+	OutDir, ProjectRoot, LocalDriveRoot string
+	ReportDir                           string
+	Python                              string
+	FolderID                            string
+	Share, Comment                      bool
+	GitHubToken                         string
+	MaxFileBytes                        int64
+	Creds                               drive.Credentials
+	ShareWith                           []drive.Grant // share-with, with share-role
+	// TimeBudget, TimeoutPerCell, RunTimeout: 0 = not given; negative = no limit.
+	TimeBudget, TimeoutPerCell, RunTimeout time.Duration
 }
+
+// Modes of the action. ModeComment runs none of the repository's notebook code:
+// it posts a fork's report (see report.go).
+const (
+	ModeBuild      = "build"
+	ModeQuickstart = "quickstart"
+	ModeFull       = "full"
+	ModeComment    = "comment"
+)
 
 // input reads INPUT_<NAME>. The runner keeps hyphens in the variable name
 // (INPUT_FOLDER-ID), which shells cannot set, so INPUT_FOLDER_ID is accepted too.
@@ -71,29 +106,57 @@ func readConfig(getenv func(string) string) (Config, error) {
 		}
 		return b
 	}
+	duration := func(name string) time.Duration {
+		v := in(name, "")
+		d, err := parseMinutes(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("input %s must be minutes (e.g. 45) or a duration (e.g. 90s, 1h30m), 0 for no limit; got %q", name, v))
+		}
+		return d
+	}
 	c := Config{
 		CellsDir:       in("cells", "cells"),
-		Mode:           in("mode", "quickstart"),
+		Mode:           in("mode", ModeQuickstart),
 		DataPath:       in("data", ""),
-		SampleSize:     in("sample-size", ""),
 		ModelName:      in("model-name", ""),
 		OutDir:         in("out-dir", "build"),
 		ProjectRoot:    in("project-root", "product_categorization_project"),
 		LocalDriveRoot: in("local-drive-root", drive.DefaultLocalRoot),
+		Python:         in("python", ""),
 		FolderID:       in("folder-id", ""),
 		GitHubToken:    in("github-token", ""),
 		Share:          boolean("share", false),
 		Comment:        boolean("comment", true),
+		TimeoutPerCell: duration("timeout-per-cell"),
+		RunTimeout:     duration("run-timeout"),
 	}
+	c.ReportDir = in("report-dir", filepath.Join(c.OutDir, "pr-report"))
 	switch c.Mode {
-	case "build", "quickstart", "full":
+	case ModeBuild, ModeQuickstart, ModeFull, ModeComment:
 	default:
-		errs = append(errs, fmt.Errorf("input mode must be build, quickstart or full, got %q", c.Mode))
+		errs = append(errs, fmt.Errorf("input mode must be build, quickstart, full or comment, got %q", c.Mode))
 	}
-	if c.SampleSize != "" {
-		if n, err := strconv.Atoi(c.SampleSize); err != nil || n <= 0 {
-			errs = append(errs, fmt.Errorf("input sample-size must be a positive whole number, got %q", c.SampleSize))
+	if v := in("quickstart-sample-size", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("input quickstart-sample-size must be a positive whole number of rows, got %q", v))
 		}
+		c.QuickstartSampleSize = n
+	}
+	if v := in("sample-size", ""); v != "" {
+		errs = append(errs, fmt.Errorf("input sample-size was renamed quickstart-sample-size: it sets the rows the Quick Start samples (SAMPLE_SIZE) and no other step; got %q", v))
+	}
+	if v := in("time-budget-minutes", ""); v != "" {
+		m, err := strconv.ParseFloat(v, 64)
+		if err != nil || m <= 0 {
+			errs = append(errs, fmt.Errorf("input time-budget-minutes must be a positive number of minutes, got %q", v))
+		}
+		c.TimeBudget = time.Duration(m * float64(time.Minute))
+	}
+	if g, err := drive.ParseShareWith(in("share-with", ""), in("share-role", "reader")); err != nil {
+		errs = append(errs, fmt.Errorf("input %w", err))
+	} else {
+		c.ShareWith = g
 	}
 	mb, err := strconv.ParseFloat(in("max-file-mb", "100"), 64)
 	if err != nil {
@@ -119,11 +182,38 @@ func readConfig(getenv func(string) string) (Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// parseMinutes reads "" (0: not given), "0" (no limit: -1), a number of
+// minutes ("45", "1.5") or a Go duration ("90s", "1h30m").
+func parseMinutes(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if m, err := strconv.ParseFloat(v, 64); err == nil {
+		if m < 0 {
+			return 0, errors.New("negative")
+		}
+		if m == 0 {
+			return -1, nil
+		}
+		return time.Duration(m * float64(time.Minute)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("not a duration")
+	}
+	if d == 0 {
+		return -1, nil
+	}
+	return d, nil
+}
+
 type runner struct {
 	d      Deps
 	gh     *githubactions.Action
+	red    *redact.Redactor
+	log    *redact.Writer
 	cfg    Config
-	ctx    *githubactions.GitHubContext
+	ctx    runContext
 	pr     pullRequest
 	rep    prcomment.Report
 	failed bool
@@ -132,6 +222,7 @@ type runner struct {
 	published string // drive, local, skipped
 	fileID    string
 	metrics   *Metrics
+	executed  bool // the notebook's cells ran to the end
 }
 
 // Run executes the action and returns the process exit code.
@@ -139,36 +230,78 @@ func Run(ctx context.Context, d Deps) int {
 	if d.Getenv == nil {
 		panic("action.Run: Deps.Getenv is nil")
 	}
-	gh := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(d.Out))
-	r := &runner{d: d, gh: gh, published: "skipped"}
-	return r.run(ctx)
-}
-
-func (r *runner) run(ctx context.Context) int {
-	cfg, err := readConfig(r.d.Getenv)
-	// Mask first: a later message must not be able to print a secret.
-	for _, s := range append(cfg.Creds.Secrets(), cfg.GitHubToken) {
-		if s != "" {
-			r.gh.AddMask(s)
-		}
+	raw := d.Out
+	if raw == nil {
+		raw = io.Discard
 	}
-	if err != nil {
-		for _, e := range unjoin(err) {
+	cfg, cfgErr := readConfig(d.Getenv)
+	secrets := knownSecrets(cfg, d.Environ)
+	// Mask first, on the raw log (the runner needs the value to mask it); from
+	// then on every line goes through the redactor.
+	masker := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(raw))
+	for _, s := range secrets {
+		masker.AddMask(s)
+	}
+	red := redact.New(secrets...)
+	log := red.Writer(raw)
+	defer log.Flush()
+	r := &runner{
+		d: d, red: red, log: log, published: "skipped",
+		gh: githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(log)),
+	}
+	if cfgErr != nil {
+		for _, e := range unjoin(cfgErr) {
 			r.gh.Errorf("%v", e)
 		}
 		return 1
 	}
 	r.cfg = cfg
-	r.ctx, err = r.gh.Context()
+	if r.d.Pipeline == nil {
+		r.d.Pipeline = InProcess{Python: cfg.Python}
+	}
+	var err error
+	r.ctx, err = readContext(d.Getenv)
 	if err != nil {
-		r.gh.Warningf("reading the GITHUB_* environment: %v", err)
+		r.gh.Errorf("%v", err)
+		r.report()
+		return 1
 	}
-	if ev, err := readEvent(r.ctx.EventPath); err != nil {
-		r.gh.Warningf("%v; treating this run as one without a pull request", err)
-	} else {
-		r.pr = ev.pr()
+	if cfg.Mode == ModeComment {
+		return r.commentFromReport(ctx)
 	}
-	r.rep = prcomment.Report{Mode: cfg.Mode, Commit: r.ctx.SHA}
+	return r.run(ctx)
+}
+
+// credentialName matches environment variables holding credentials the action
+// (or the runner) has: their values are redacted wherever they turn up.
+var credentialName = regexp.MustCompile(`(?i)token|secret|passw|credential|private_key|api_key`)
+
+func knownSecrets(cfg Config, environ func() []string) []string {
+	out := append(cfg.Creds.Secrets(), cfg.GitHubToken)
+	if environ != nil {
+		for _, kv := range environ() {
+			k, v, _ := strings.Cut(kv, "=")
+			if !credentialName.MatchString(k) || strings.HasPrefix(v, "http") || strings.HasPrefix(v, "/") {
+				continue // URLs and file paths beside the tokens are not secrets
+			}
+			out = append(out, v)
+		}
+	}
+	var keep []string
+	seen := map[string]bool{}
+	for _, s := range out {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			keep = append(keep, s)
+		}
+	}
+	return keep
+}
+
+func (r *runner) run(ctx context.Context) int {
+	cfg := r.cfg
+	r.pr = r.ctx.Event.pr()
+	r.rep = prcomment.Report{Mode: cfg.Mode, Commit: r.ctx.SHA, Runner: r.runnerInfo(ctx)}
 	if r.pr.HeadSHA != "" {
 		// GITHUB_SHA of a pull_request run is a merge commit nobody pushed.
 		r.rep.Commit = r.pr.HeadSHA
@@ -177,10 +310,18 @@ func (r *runner) run(ctx context.Context) int {
 		r.rep.RunURL = fmt.Sprintf("%s/%s/actions/runs/%d", strings.TrimSuffix(r.ctx.ServerURL, "/"), r.ctx.Repository, r.ctx.RunID)
 		r.rep.RunLabel = strings.TrimSpace(fmt.Sprintf("%s #%d", r.ctx.Workflow, r.ctx.RunNumber))
 	}
-	r.gh.Infof("event %s, mode %s, pull request %s", orNone(r.ctx.EventName), cfg.Mode, prLabel(r.pr))
+	r.gh.Infof("event %s, mode %s, pull request %s, runner %s", orNone(r.ctx.EventName), cfg.Mode, prLabel(r.pr), r.rep.Runner)
+	if err := r.refuseUntrusted(); err != nil {
+		r.fail("", 0, err.Error())
+		r.rep.PublishMsg = "Not run: " + err.Error()
+		r.report()
+		return 1
+	}
 
 	ok := r.pipeline(ctx)
+	r.redactFiles()
 	r.publish(ctx, ok)
+	r.writeReport()
 	r.comment(ctx)
 	r.report()
 	if r.failed {
@@ -189,14 +330,36 @@ func (r *runner) run(ctx context.Context) int {
 	return 0
 }
 
+// refuseUntrusted stops pull request code from running where it must not: a
+// self-hosted runner outlives the job, so code from a pull request could leave
+// something behind for the next job (which may hold secrets); and a
+// pull_request_target run holds the base repository's secrets, which a fork's
+// code must never see.
+func (r *runner) refuseUntrusted() error {
+	if r.pr.Number == 0 {
+		return nil
+	}
+	if strings.EqualFold(r.ctx.RunnerEnvironment, "self-hosted") {
+		return fmt.Errorf("pull request #%d: pull request code is not run on a self-hosted runner (RUNNER_ENVIRONMENT=self-hosted): a persistent runner keeps what a job leaves for the next one; run pull requests on GitHub-hosted runners (set the NOTEBOOK_RUNS_ON variable to a GitHub-hosted runner label, e.g. a GPU larger runner)", r.pr.Number)
+	}
+	if r.ctx.EventName == "pull_request_target" && r.pr.Fork {
+		return fmt.Errorf("pull request #%d from %s under pull_request_target: this run holds the repository's secrets, so a fork's notebook is not run here; use the pull_request event (forks then get their comment through the notebook-comment workflow)", r.pr.Number, r.pr.HeadRepo)
+	}
+	return nil
+}
+
 func (r *runner) pipeline(ctx context.Context) bool {
 	c := r.cfg
 	r.gh.Group("Build the notebook from " + c.CellsDir)
 	nb, buildErr := r.d.Pipeline.Build(ctx, c.CellsDir, c.OutDir)
 	r.gh.EndGroup()
-	if buildErr != nil {
-		r.fail("", 0, buildErr.Error())
-	} else {
+	var buildProbs cellsrc.Problems
+	switch {
+	case errors.As(buildErr, &buildProbs):
+		r.gh.Infof("the notebook does not build: %d problem(s), listed by validation below", len(buildProbs))
+	case buildErr != nil:
+		r.fail("", 0, "build: "+buildErr.Error())
+	default:
 		r.notebook = nb
 		r.rep.Notebook = r.relToWorkspace(nb)
 		r.gh.Infof("built %s", nb)
@@ -218,26 +381,57 @@ func (r *runner) pipeline(ctx context.Context) bool {
 		r.annotate(probs)
 	}
 	if buildErr != nil || err != nil || len(probs) > 0 {
-		if c.Mode != "build" {
+		if buildErr != nil && err == nil && len(probs) == 0 {
+			// Validation found nothing the builder objected to: still say why.
+			r.rep.Problems = append(r.rep.Problems, Problem{Message: "the notebook does not build: " + buildErr.Error()})
+		}
+		if c.Mode != ModeBuild {
 			r.rep.ExecErr = "not run: fix the build and validation problems first"
 		}
 		return false
 	}
-	if c.Mode == "build" {
+	if c.Mode == ModeBuild {
 		return true
 	}
+	return r.execute(ctx)
+}
 
+func (r *runner) execute(ctx context.Context) bool {
+	c := r.cfg
+	mode := execute.ModeQuickstart
+	if c.Mode == ModeFull {
+		mode = execute.ModeFull
+	}
 	r.gh.Group("Run the notebook (" + c.Mode + ")")
-	err = r.d.Pipeline.Execute(ctx, ExecOptions{
-		Mode: c.Mode, DataPath: c.DataPath, ProjectRoot: c.ProjectRoot, NotebookPath: nb,
-		CellsDir: c.CellsDir, OutDir: c.OutDir, SampleSize: c.SampleSize, ModelName: c.ModelName,
+	res, err := r.d.Pipeline.Execute(ctx, execute.Options{
+		Mode: mode, CellsDir: c.CellsDir, OutDir: c.OutDir, ProjectRoot: c.ProjectRoot,
+		DataPath: c.DataPath, SampleSize: c.QuickstartSampleSize, ModelName: c.ModelName,
+		TimeBudget: c.TimeBudget, TimeoutPerCell: c.TimeoutPerCell, RunTimeout: c.RunTimeout,
+		Progress: r.log,
 	})
 	r.gh.EndGroup()
+	if res.NotebookPath != "" {
+		r.gh.Infof("executed notebook: %s", res.NotebookPath)
+	}
 	if err != nil {
-		r.rep.ExecErr = err.Error()
-		r.fail("", 0, err.Error())
+		var f *execute.Failure
+		if errors.As(err, &f) {
+			r.rep.Failure = r.failureOf(f)
+			r.rep.ExecErr = r.rep.Failure.Headline()
+			r.gh.Infof("%v", err) // the whole traceback, in the log
+			r.fail(r.rep.Failure.File, r.rep.Failure.Line, r.rep.ExecErr)
+			return false
+		}
+		// Executor and input errors carry the executor's stderr after the first line.
+		first, rest, _ := strings.Cut(err.Error(), "\n")
+		r.rep.ExecErr = first
+		if rest != "" {
+			r.gh.Infof("%s", rest)
+		}
+		r.fail("", 0, first)
 		return false
 	}
+	r.executed = true
 	m, err := ReadMetrics(c.ProjectRoot, c.Mode)
 	if err != nil {
 		r.rep.ExecErr = err.Error()
@@ -248,6 +442,146 @@ func (r *runner) pipeline(ctx context.Context) bool {
 	r.rep.QuickStart = m.QuickStart
 	r.rep.Models = m.rows
 	return true
+}
+
+// failureOf turns execute's failure into the report's, with the cells/ file
+// relative to the checkout so the annotation lands on the PR diff.
+func (r *runner) failureOf(f *execute.Failure) *prcomment.Failure {
+	out := &prcomment.Failure{
+		Kind: string(f.Kind), Cell: fmt.Sprintf("%d/%d", f.Ordinal, f.Total), Section: f.Section,
+		CellID: f.CellID, Traceback: f.Traceback,
+	}
+	if f.Timeout > 0 {
+		out.Timeout = f.Timeout.String()
+	}
+	if f.EName != "" {
+		out.Exception = f.EName + ": " + f.EValue
+	}
+	file, line := f.Origin, 0
+	if i := strings.LastIndexByte(f.Origin, ':'); i > 0 {
+		if n, err := strconv.Atoi(f.Origin[i+1:]); err == nil {
+			file, line = f.Origin[:i], n
+		}
+	}
+	if file != "" && !strings.Contains(file, " ") {
+		out.File, out.Line = r.relToWorkspace(file), line
+	} else {
+		out.File = file // "injected parameters cell (from the run flags)"
+	}
+	return out
+}
+
+// redactFiles removes credentials from everything the run wrote that can leave
+// the runner: the built and executed notebooks (uploaded as artifacts) and
+// PROJECT_ROOT (published to Drive). Notebook code may have found a credential
+// in a parent process's environment and printed it or saved it in a file.
+func (r *runner) redactFiles() {
+	for _, dir := range []string{r.cfg.OutDir, r.cfg.ProjectRoot} {
+		changed, err := r.red.Tree(dir)
+		if err != nil {
+			r.fail("", 0, "redact credentials from "+dir+": "+err.Error())
+			continue
+		}
+		for _, p := range changed {
+			r.gh.Warningf("%s contained a credential this run holds; it was replaced by *** before anything was published or uploaded", r.relToWorkspace(p))
+		}
+	}
+}
+
+// target is where this run publishes: a pull request's own ci/pr-<N>/, or the
+// pushed branch's ci/<branch>/ (the default branch also writes the top notebook).
+func (r *runner) target() drive.Target {
+	if r.pr.Number > 0 {
+		return drive.PRTarget(r.pr.Number)
+	}
+	branch, isBranch := strings.CutPrefix(r.ctx.Ref, "refs/heads/")
+	if !isBranch {
+		return drive.BranchTarget(strings.TrimPrefix(r.ctx.Ref, "refs/"), "")
+	}
+	return drive.BranchTarget(branch, r.ctx.Event.Repository.DefaultBranch)
+}
+
+func (r *runner) publish(ctx context.Context, ok bool) {
+	c := r.cfg
+	switch {
+	case r.pr.Fork:
+		r.rep.PublishMsg = forkMessage(c.Mode, r.happened(), r.pr)
+		r.gh.Infof("Pull request from a fork (%s): its run gets no secrets, so nothing is published to Google Drive; the report is written to %s for the notebook-comment workflow to post.", r.pr.HeadRepo, c.ReportDir)
+		return
+	case !ok:
+		r.rep.PublishMsg = "Not published: the notebook must build, validate and run first."
+		r.gh.Infof("publish skipped: an earlier step failed")
+		return
+	}
+	t := r.target()
+	plan, err := drive.BuildPlan(drive.Sources{
+		ProjectRoot: existingDir(c.ProjectRoot), Notebook: r.notebook,
+		SrcDir: existingDir(filepath.Join(c.OutDir, "src")), MaxFileBytes: c.MaxFileBytes,
+	}, t)
+	if err != nil {
+		r.rep.PublishMsg = "Not published: " + err.Error()
+		r.fail("", 0, "publish: "+err.Error())
+		return
+	}
+	for _, s := range plan.Skipped {
+		if !strings.HasSuffix(s.Rel, "/") || s.Reason == "training checkpoint" {
+			r.gh.Infof("not published: %s (%s)", s.Rel, s.Reason)
+		}
+	}
+	r.gh.Group("Publish to " + t.Dir())
+	defer r.gh.EndGroup()
+	creds := c.Creds
+	creds.TokenURL = r.d.TokenURL
+	opts := drive.Options{
+		FolderID: c.FolderID, LocalRoot: c.LocalDriveRoot, Share: c.Share,
+		Endpoint: r.d.DriveEndpoint, HTTPClient: r.d.HTTPClient, Backoff: r.d.DriveBackoff, Logf: r.gh.Infof,
+	}
+	if creds.Empty() {
+		if c.FolderID != "" {
+			r.gh.Warningf("folder-id is set but no Google credentials reached this run (are the secrets defined, and is this not a Dependabot or fork run?); publishing to the local folder %s instead", drive.LocalProjectRoot(c.LocalDriveRoot))
+		}
+		opts.FolderID = ""
+	}
+	pub, err := drive.Open(ctx, creds, opts)
+	var rep *drive.Report
+	if err == nil {
+		rep, err = pub.Publish(ctx, plan)
+	}
+	if err != nil {
+		if opts.FolderID == "" {
+			r.rep.PublishMsg = "Not published: " + err.Error()
+			r.fail("", 0, "publish: "+err.Error())
+		} else {
+			r.rep.PublishMsg = "Publishing to Google Drive failed: " + err.Error()
+			r.fail("", 0, "publish to Google Drive: "+err.Error())
+		}
+		return
+	}
+	for _, w := range rep.Warnings {
+		r.gh.Warningf("%s", w)
+	}
+	r.published = rep.Target
+	if rep.Target == "local" {
+		r.rep.PublishMsg = fmt.Sprintf("Not published to Google Drive (no credentials configured); copied to `%s` on the runner.", rep.Root)
+		r.gh.Infof("published locally to %s (%s)", rep.Root, t.Dir())
+		return
+	}
+	r.fileID = rep.Notebook.ID
+	r.rep.ColabURL = rep.Notebook.URL
+	r.rep.FolderURL = rep.FolderURL
+	r.gh.Infof("Colab: %s", rep.Notebook.URL)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func existingDir(p string) string {
+	if p == "" || !isDir(p) {
+		return ""
+	}
+	return p
 }
 
 // maxAnnotations is GitHub's limit of error annotations shown per step.
@@ -301,85 +635,6 @@ func (r *runner) fail(file string, line int, msg string) {
 	r.gh.WithFieldsMap(fields).Errorf("%s", msg)
 }
 
-func (r *runner) publish(ctx context.Context, ok bool) {
-	c := r.cfg
-	switch {
-	case !ok:
-		r.rep.PublishMsg = "Not published: the notebook must build, validate and run first."
-		r.gh.Infof("publish skipped: an earlier step failed")
-		return
-	case r.pr.Fork:
-		r.rep.PublishMsg = fmt.Sprintf("Not published to Google Drive: this pull request comes from a fork (%s), whose runs get no secrets. The notebook was built, validated and run; a maintainer's push or re-run publishes it.", r.pr.HeadRepo)
-		r.gh.Infof("Pull request from a fork (%s): secrets are not available, so publishing to Google Drive and the PR comment are skipped. Build, validation and the run still count.", r.pr.HeadRepo)
-		return
-	}
-	plan, err := drive.BuildPlan(drive.Sources{
-		ProjectRoot: existingDir(c.ProjectRoot), Notebook: r.notebook,
-		SrcDir: existingDir(filepath.Join(c.OutDir, "src")), MaxFileBytes: c.MaxFileBytes,
-	})
-	if err != nil {
-		r.rep.PublishMsg = "Not published: " + err.Error()
-		r.fail("", 0, "publish: "+err.Error())
-		return
-	}
-	for _, s := range plan.Skipped {
-		if !strings.HasSuffix(s.Rel, "/") || s.Reason == "training checkpoint" {
-			r.gh.Infof("not published: %s (%s)", s.Rel, s.Reason)
-		}
-	}
-	r.gh.Group("Publish")
-	defer r.gh.EndGroup()
-	if c.Creds.Empty() {
-		if c.FolderID != "" {
-			r.gh.Warningf("folder-id is set but no Google credentials reached this run (are the secrets defined, and is this not a Dependabot or fork run?); publishing to the local folder %s instead", drive.LocalProjectRoot(c.LocalDriveRoot))
-		}
-		rep, err := drive.PublishLocal(c.LocalDriveRoot, plan, r.gh.Infof)
-		if err != nil {
-			r.rep.PublishMsg = "Not published: " + err.Error()
-			r.fail("", 0, "publish: "+err.Error())
-			return
-		}
-		r.published = "local"
-		r.rep.PublishMsg = fmt.Sprintf("Not published to Google Drive (no credentials configured); copied to `%s` on the runner.", rep.Root)
-		r.gh.Infof("published locally to %s", rep.Root)
-		return
-	}
-	opts := drive.Options{
-		FolderID: c.FolderID, Share: c.Share, Endpoint: r.d.Getenv(drive.EnvEndpoint),
-		HTTPClient: r.d.HTTPClient, Backoff: r.d.DriveBackoff, Logf: r.gh.Infof,
-	}
-	cl, err := drive.New(ctx, c.Creds, opts)
-	var rep *drive.Report
-	if err == nil {
-		rep, err = cl.Publish(ctx, plan)
-	}
-	if err != nil {
-		r.rep.PublishMsg = "Publishing to Google Drive failed: " + err.Error()
-		r.fail("", 0, "publish to Google Drive: "+err.Error())
-		return
-	}
-	for _, w := range rep.Warnings {
-		r.gh.Warningf("%s", w)
-	}
-	r.published = "drive"
-	r.fileID = rep.NotebookID
-	r.rep.ColabURL = rep.ColabURL
-	r.rep.FolderURL = "https://drive.google.com/drive/folders/" + c.FolderID
-	r.gh.Infof("Colab: %s", rep.ColabURL)
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
-func existingDir(p string) string {
-	if p == "" || !isDir(p) {
-		return ""
-	}
-	return p
-}
-
 func (r *runner) comment(ctx context.Context) {
 	c := r.cfg
 	switch {
@@ -390,31 +645,43 @@ func (r *runner) comment(ctx context.Context) {
 		r.gh.Infof("No pull request in this %s event: no PR comment; the job summary carries the same report.", orNone(r.ctx.EventName))
 		return
 	case r.pr.Fork:
-		// Already explained in publish; the token is read-only anyway.
+		// Its token is read-only; the notebook-comment workflow posts the report.
 		return
 	case c.GitHubToken == "":
 		r.gh.Warningf("no github-token: the PR comment is skipped")
 		return
 	}
-	owner, repo := r.ctx.Repo()
-	hc := r.d.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: time.Minute}
-	}
-	gh, err := prcomment.NewClient(hc, r.ctx.APIURL, c.GitHubToken)
+	cm, err := r.commenter(ctx)
 	if err != nil {
 		r.gh.Warningf("PR comment skipped: %v", err)
 		return
 	}
-	cm := &prcomment.Commenter{Client: gh, Owner: owner, Repo: repo, Logf: r.gh.Infof}
-	cm.Author = cm.ResolveAuthor(ctx)
-	res, err := cm.Upsert(ctx, r.pr.Number, prcomment.Comment(r.rep, 0))
+	res, err := cm.Upsert(ctx, r.pr.Number, r.red.String(prcomment.Comment(r.rep, 0)))
 	if err != nil {
 		// The comment repeats what the log and summary say: losing it must not fail the build.
 		r.gh.Warningf("%v", err)
 		return
 	}
 	r.gh.Infof("PR comment %s: %s", res.Action, res.URL)
+}
+
+// commenter connects to GitHub with the github-token and learns whose
+// comments are ours; a failure to learn that is an error, never a guess.
+func (r *runner) commenter(ctx context.Context) (*prcomment.Commenter, error) {
+	owner, repo := r.ctx.Repo()
+	hc := r.d.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute}
+	}
+	gh, err := prcomment.NewClient(hc, r.ctx.APIURL, r.cfg.GitHubToken)
+	if err != nil {
+		return nil, err
+	}
+	cm := &prcomment.Commenter{Client: gh, Owner: owner, Repo: repo, Logf: r.gh.Infof}
+	if cm.Author, err = cm.ResolveAuthor(ctx); err != nil {
+		return nil, err
+	}
+	return cm, nil
 }
 
 func (r *runner) report() {
@@ -431,17 +698,19 @@ func (r *runner) report() {
 		{"metrics-json", metricsJSON},
 		{"published", r.published},
 		{"validation-problems", strconv.Itoa(len(r.rep.Problems))},
+		{"report-dir", r.reportDirIfWritten()},
 	}
 	// go-githubactions panics without these files; outside a runner, print instead.
 	for _, o := range outputs {
+		v := r.red.String(o[1])
 		if r.d.Getenv("GITHUB_OUTPUT") != "" {
-			r.gh.SetOutput(o[0], o[1])
+			r.gh.SetOutput(o[0], v)
 		} else {
-			r.gh.Infof("output %s=%s", o[0], o[1])
+			r.gh.Infof("output %s=%s", o[0], v)
 		}
 	}
-	if r.d.Getenv("GITHUB_STEP_SUMMARY") != "" {
-		r.gh.AddStepSummary(prcomment.Summary(r.rep))
+	if r.d.Getenv("GITHUB_STEP_SUMMARY") != "" && r.rep.Mode != "" {
+		r.gh.AddStepSummary(r.red.String(prcomment.Summary(r.rep)))
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
+	"github.com/prodcat/colab-notebook-action/internal/execute"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment/githubtest"
 )
@@ -23,7 +24,7 @@ type fakePipeline struct {
 	problems  []Problem
 	execErr   error
 	accuracy  float64
-	executed  []ExecOptions
+	executed  []execute.Options
 	validated int
 }
 
@@ -34,7 +35,9 @@ func (f *fakePipeline) Build(_ context.Context, cellsDir, outDir string) (string
 	}
 	os.WriteFile(filepath.Join(outDir, "src", "config.py"), []byte("SEED = 42\n"), 0o644)
 	os.WriteFile(filepath.Join(outDir, "src", "api", "app.py"), []byte("app = None\n"), 0o644)
-	return nb, os.WriteFile(nb, []byte(fmt.Sprintf(`{"cells": [], "metadata": {"accuracy": %v}}`, f.accuracy)), 0o644)
+	// A parameters cell like cells/01_parameters.py's: a preview copy gets its own values.
+	cells := `[{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": ["PROJECT_ROOT_OVERRIDE = \"\"\n", "PARENT_PROJECT_ROOT = \"\"\n"]}]`
+	return nb, os.WriteFile(nb, []byte(fmt.Sprintf(`{"cells": %s, "metadata": {"accuracy": %v}}`, cells, f.accuracy)), 0o644)
 }
 
 func (f *fakePipeline) Validate(context.Context, string) ([]Problem, error) {
@@ -42,10 +45,10 @@ func (f *fakePipeline) Validate(context.Context, string) ([]Problem, error) {
 	return f.problems, nil
 }
 
-func (f *fakePipeline) Execute(_ context.Context, o ExecOptions) error {
+func (f *fakePipeline) Execute(_ context.Context, o execute.Options) (execute.Result, error) {
 	f.executed = append(f.executed, o)
 	if f.execErr != nil {
-		return f.execErr
+		return execute.Result{}, f.execErr
 	}
 	res := filepath.Join(o.ProjectRoot, "results")
 	os.MkdirAll(filepath.Join(res, "plots"), 0o755)
@@ -58,7 +61,7 @@ func (f *fakePipeline) Execute(_ context.Context, o ExecOptions) error {
 			"bert,0.95,0.94,0.94,0.945,0.95,0.95,0.95,0.98,nan\n"
 		os.WriteFile(filepath.Join(res, "metrics.csv"), []byte(csv), 0o644)
 	}
-	return nil
+	return execute.Result{Mode: o.Mode}, nil
 }
 
 type harness struct {
@@ -76,7 +79,7 @@ func newHarness(t *testing.T, event string) *harness {
 	h := &harness{t: t, dir: t.TempDir(), pipe: &fakePipeline{accuracy: 0.9125}}
 	h.drive = drivetest.New()
 	t.Cleanup(h.drive.Close)
-	h.drive.AddFolder("proj-folder", "product_categorization_project", "", "", true)
+	h.drive.AddFolder("proj-folder", "product_categorization_project", drivetest.RootID, "", true)
 	h.drive.RefreshTokens = []string{"refresh-123"}
 	h.gh = githubtest.New("octo", "shop")
 	t.Cleanup(h.gh.Close)
@@ -89,7 +92,7 @@ func newHarness(t *testing.T, event string) *harness {
 	}
 	name := strings.TrimSuffix(event, "_fork")
 	h.env = map[string]string{
-		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": eventPath,
+		"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": eventPath, "GITHUB_REF": "refs/heads/main",
 		"GITHUB_REPOSITORY": "octo/shop", "GITHUB_SHA": "deadbeefcafe0000", "GITHUB_RUN_ID": "777",
 		"GITHUB_RUN_NUMBER": "12", "GITHUB_WORKFLOW": "notebook", "GITHUB_SERVER_URL": "https://github.com",
 		"GITHUB_API_URL": h.gh.URL, "GITHUB_WORKSPACE": h.dir,
@@ -97,7 +100,7 @@ func newHarness(t *testing.T, event string) *harness {
 		"INPUT_CELLS": "cells", "INPUT_OUT-DIR": filepath.Join(h.dir, "build"),
 		"INPUT_PROJECT-ROOT": filepath.Join(h.dir, "project"), "INPUT_LOCAL-DRIVE-ROOT": filepath.Join(h.dir, "_drive"),
 		"INPUT_GITHUB-TOKEN": "ghs_app", "INPUT_MODE": "quickstart", "INPUT_SHARE": "false", "INPUT_COMMENT": "true",
-		"DRIVE_API_ENDPOINT": h.drive.Endpoint(), "GOOGLE_OAUTH_TOKEN_URL": h.drive.TokenURL(),
+		"RUNNER_ENVIRONMENT": "github-hosted", "RUNNER_OS": "Linux", "RUNNER_ARCH": "X64",
 	}
 	return h
 }
@@ -115,13 +118,20 @@ func (h *harness) run() int {
 	h.out.Reset()
 	os.Remove(h.env["GITHUB_OUTPUT"])
 	os.Remove(h.env["GITHUB_STEP_SUMMARY"])
-	return Run(context.Background(), Deps{
-		Getenv:       func(k string) string { return h.env[k] },
-		Out:          &h.out,
-		Pipeline:     h.pipe,
-		HTTPClient:   &http.Client{Timeout: 5 * time.Second},
-		DriveBackoff: func(int) time.Duration { return time.Millisecond },
-	})
+	return Run(context.Background(), h.deps())
+}
+
+func (h *harness) deps() Deps {
+	return Deps{
+		Getenv:        func(k string) string { return h.env[k] },
+		Out:           &h.out,
+		Pipeline:      h.pipe,
+		HTTPClient:    &http.Client{Timeout: 5 * time.Second},
+		DriveBackoff:  func(int) time.Duration { return time.Millisecond },
+		DriveEndpoint: h.drive.Endpoint(),
+		TokenURL:      h.drive.TokenURL(),
+		GPU:           func(context.Context) string { return "" },
+	}
 }
 
 // outputs parses GITHUB_OUTPUT's name<<DELIM ... DELIM blocks.
@@ -168,7 +178,7 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, h.out.String())
 	}
 	out := h.outputs()
-	nb, ok := h.drive.Lookup("proj-folder", NotebookFile)
+	nb, ok := h.drive.Lookup("proj-folder", "ci/pr-42/"+NotebookFile)
 	if !ok {
 		t.Fatal("notebook not on Drive")
 	}
@@ -180,7 +190,7 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 	if err := json.Unmarshal([]byte(out["metrics-json"]), &m); err != nil || m.QuickStart == nil || m.QuickStart.Accuracy != 0.9125 {
 		t.Errorf("metrics-json %q: %v", out["metrics-json"], err)
 	}
-	if _, ok := h.drive.Lookup("proj-folder", "results/plots/confusion_matrix.png"); !ok {
+	if _, ok := h.drive.Lookup("proj-folder", "ci/pr-42/run/results/plots/confusion_matrix.png"); !ok {
 		t.Error("run artifacts not published")
 	}
 	cs := h.comments()
@@ -188,7 +198,7 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 		t.Fatalf("%d comments", len(cs))
 	}
 	mustContain(t, "comment", cs[0].Body, prcomment.Marker, colab, "✅ passed", "| 0.9125 | 0.8712 | 4.2 s | cpu | 640 / 160 | 4 | demo |",
-		"`4f1c2a9`", "[notebook #12](https://github.com/octo/shop/actions/runs/777)")
+		"`4f1c2a9`", "[notebook #12](https://github.com/octo/shop/actions/runs/777)", "| Runner | GitHub-hosted, Linux X64, GPU: none |")
 	sum := h.summary()
 	mustContain(t, "summary", sum, "Quick Start metrics", "| 0.9125 |", colab)
 	if strings.Contains(sum, prcomment.Marker) {
@@ -244,14 +254,17 @@ func TestEvents(t *testing.T) {
 			setup: func(h *harness) {
 				h.withDrive()
 				h.env["INPUT_MODE"] = "full"
-				h.env["INPUT_SAMPLE-SIZE"] = "2000"
+				h.env["INPUT_QUICKSTART-SAMPLE-SIZE"] = "2000"
+				h.env["INPUT_TIME-BUDGET-MINUTES"] = "90"
+				h.env["INPUT_TIMEOUT-PER-CELL"] = "20m"
 				h.env["INPUT_MODEL-NAME"] = "distilbert-base-uncased"
 			},
 			outputs:  map[string]string{"published": "drive"},
 			noGitHub: true,
 			check: func(t *testing.T, h *harness) {
 				o := h.pipe.executed[0]
-				if o.Mode != "full" || o.SampleSize != "2000" || o.ModelName != "distilbert-base-uncased" {
+				if o.Mode != "full" || o.SampleSize != 2000 || o.ModelName != "distilbert-base-uncased" ||
+					o.TimeBudget != 90*time.Minute || o.TimeoutPerCell != 20*time.Minute || o.RunTimeout != 0 {
 					t.Errorf("executed with %+v", o)
 				}
 				mustContain(t, "summary", h.summary(), "Full pipeline: model comparison", "| bert | 0.9500 | 0.9450 | 0.9500 | – |", "Quick Start metrics")
@@ -263,16 +276,32 @@ func TestEvents(t *testing.T) {
 			},
 		},
 		{
-			name: "fork PR builds, validates, runs and skips the rest", event: "pull_request_fork",
+			name: "fork PR builds, validates, runs and leaves its report", event: "pull_request_fork",
 			setup:    func(h *harness) { h.env["INPUT_GITHUB-TOKEN"] = "ghs_readonly" },
 			outputs:  map[string]string{"published": "skipped", "colab-url": ""},
-			log:      []string{"Pull request from a fork (mallory/shop): secrets are not available, so publishing to Google Drive and the PR comment are skipped"},
+			log:      []string{"Pull request from a fork (mallory/shop): its run gets no secrets, so nothing is published to Google Drive"},
 			noGitHub: true, noDrive: true,
 			check: func(t *testing.T, h *harness) {
 				if len(h.pipe.executed) != 1 || h.outputs()["notebook-path"] == "" {
 					t.Error("the Quick Start did not run for the fork")
 				}
-				mustContain(t, "summary", h.summary(), "comes from a fork", "| 0.9125 |")
+				mustContain(t, "summary", h.summary(), "comes from a fork (mallory/shop), whose runs get no secrets: the notebook was built and validated, and its Quick Start ran on the runner.",
+					"forks get no Drive preview", "git fetch origin pull/43/head:pr-43", "| 0.9125 |")
+				if h.outputs()["report-dir"] == "" {
+					t.Error("no report-dir output for the fork's artifact")
+				}
+			},
+		},
+		{
+			name: "fork PR in build mode says nothing ran", event: "pull_request_fork",
+			setup:    func(h *harness) { h.env["INPUT_GITHUB-TOKEN"] = "ghs_readonly"; h.env["INPUT_MODE"] = "build" },
+			outputs:  map[string]string{"published": "skipped"},
+			noGitHub: true, noDrive: true,
+			check: func(t *testing.T, h *harness) {
+				mustContain(t, "summary", h.summary(), "the notebook was built and validated (mode build: nothing was executed)")
+				if strings.Contains(h.summary(), "re-run") || len(h.pipe.executed) != 0 {
+					t.Errorf("build mode: executed %d times; summary:\n%s", len(h.pipe.executed), h.summary())
+				}
 			},
 		},
 		{
@@ -280,7 +309,7 @@ func TestEvents(t *testing.T) {
 			outputs: map[string]string{"published": "local"},
 			noDrive: true,
 			check: func(t *testing.T, h *harness) {
-				p := filepath.Join(h.dir, "_drive", "MyDrive", "product_categorization_project", NotebookFile)
+				p := filepath.Join(h.dir, "_drive", "MyDrive", "product_categorization_project", "ci", "pr-42", NotebookFile)
 				if _, err := os.Stat(p); err != nil {
 					t.Errorf("local publish: %v", err)
 				}
@@ -314,15 +343,31 @@ func TestEvents(t *testing.T) {
 			name: "execution failure", event: "pull_request",
 			setup: func(h *harness) {
 				h.withDrive()
-				h.pipe.execErr = errors.New("run --mode quickstart failed: cell 7 raised KeyError")
+				h.pipe.execErr = &execute.Failure{Kind: execute.CellError, Ordinal: 7, Total: 9, CellID: "quickstart-1",
+					Section: "Quick Start", Origin: filepath.Join(h.dir, "cells", "05_quickstart.py") + ":10", EName: "KeyError", EValue: "'category'",
+					Traceback: "Traceback (most recent call last):\n" + strings.Repeat("  frame\n", 40) + "KeyError: 'category'"}
 			},
 			code:    1,
 			outputs: map[string]string{"published": "skipped"},
-			log:     []string{"::error::run --mode quickstart failed: cell 7 raised KeyError"},
+			log:     []string{"::error file=cells/05_quickstart.py,line=10::cell 7/9 failed: KeyError: 'category'"},
 			noDrive: true,
 			check: func(t *testing.T, h *harness) {
-				mustContain(t, "comment", h.comments()[0].Body, "| Execution | ❌ run --mode quickstart failed")
+				body := h.comments()[0].Body
+				mustContain(t, "comment", body, "| Execution | ❌ cell 7/9 failed: KeyError: 'category' |", "| Section | Quick Start |",
+					"| Source | `cells/05_quickstart.py:10` |", "<details><summary>Traceback</summary>", strings.Repeat("  frame\n", 40)+"KeyError: 'category'\n```")
+				mustContain(t, "summary", h.summary(), strings.Repeat("  frame\n", 40))
 			},
+		},
+		{
+			name: "executor unavailable", event: "pull_request",
+			setup: func(h *harness) {
+				h.withDrive()
+				h.pipe.execErr = errors.New("start executor python3: exec: not found\nmore detail")
+			},
+			code:    1,
+			outputs: map[string]string{"published": "skipped"},
+			log:     []string{"::error::start executor python3: exec: not found", "more detail"},
+			noDrive: true,
 		},
 		{
 			name: "token without write permission", event: "pull_request",
@@ -359,7 +404,7 @@ func TestEvents(t *testing.T) {
 			name: "bad inputs", event: "push",
 			setup:   func(h *harness) { h.env["INPUT_MODE"] = "train"; h.env["INPUT_SHARE"] = "maybe" },
 			code:    1,
-			log:     []string{"::error::input mode must be build, quickstart or full, got \"train\"", "::error::input share must be true or false"},
+			log:     []string{"::error::input mode must be build, quickstart, full or comment, got \"train\"", "::error::input share must be true or false"},
 			noDrive: true, noGitHub: true,
 		},
 	}
@@ -396,15 +441,35 @@ func TestEvents(t *testing.T) {
 }
 
 func TestReadConfigAcceptsUnderscoreNames(t *testing.T) {
-	env := map[string]string{"INPUT_FOLDER_ID": "abc", "INPUT_MAX-FILE-MB": "0.5", "INPUT_SAMPLE_SIZE": "300"}
+	env := map[string]string{"INPUT_FOLDER_ID": "abc", "INPUT_MAX-FILE-MB": "0.5", "INPUT_QUICKSTART_SAMPLE_SIZE": "300", "INPUT_RUN_TIMEOUT": "0"}
 	c, err := readConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.FolderID != "abc" || c.MaxFileBytes != 512<<10 || c.SampleSize != "300" || c.Mode != "quickstart" || !c.Comment || c.Share {
+	if c.FolderID != "abc" || c.MaxFileBytes != 512<<10 || c.QuickstartSampleSize != 300 || c.Mode != "quickstart" || !c.Comment || c.Share || c.RunTimeout != -1 {
 		t.Errorf("config = %+v", c)
 	}
-	if _, err := readConfig(func(k string) string { return map[string]string{"INPUT_SAMPLE-SIZE": "-3"}[k] }); err == nil {
-		t.Error("negative sample size accepted")
+	for in, want := range map[string]string{
+		"INPUT_QUICKSTART-SAMPLE-SIZE": "-3", "INPUT_SAMPLE-SIZE": "renamed quickstart-sample-size",
+		"INPUT_TIME-BUDGET-MINUTES": "positive number of minutes", "INPUT_TIMEOUT-PER-CELL": "minutes (e.g. 45)",
+	} {
+		v := map[string]string{"INPUT_QUICKSTART-SAMPLE-SIZE": "-3", "INPUT_SAMPLE-SIZE": "500", "INPUT_TIME-BUDGET-MINUTES": "soon", "INPUT_TIMEOUT-PER-CELL": "-5"}[in]
+		_, err := readConfig(func(k string) string { return map[string]string{in: v}[k] })
+		if err == nil || !strings.Contains(err.Error(), want) && want != "-3" {
+			t.Errorf("%s=%s: err %v, want %q", in, v, err, want)
+		}
+	}
+}
+
+func TestParseMinutes(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 0, "0": -1, "45": 45 * time.Minute, "1.5": 90 * time.Second, "90s": 90 * time.Second, "1h30m": 90 * time.Minute, "0s": -1} {
+		if got, err := parseMinutes(in); err != nil || got != want {
+			t.Errorf("parseMinutes(%q) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"-1", "soon", "-5m"} {
+		if _, err := parseMinutes(bad); err == nil {
+			t.Errorf("parseMinutes(%q) accepted", bad)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestActionYMLMatchesInputs keeps action.yml and readConfig in step: every
@@ -18,7 +19,8 @@ func TestActionYMLMatchesInputs(t *testing.T) {
 	text := string(b)
 	inputsBlock := text[strings.Index(text, "\ninputs:\n"):strings.Index(text, "\noutputs:\n")]
 	declared := regexp.MustCompile(`(?m)^  ([a-z][a-z0-9-]*):$`).FindAllStringSubmatch(inputsBlock, -1)
-	envLines := regexp.MustCompile(`(?m)^\s+(INPUT_[A-Z0-9_]+): \$\{\{ inputs\.([a-z0-9-]+) \}\}$`).FindAllStringSubmatch(text, -1)
+	// INPUT_PYTHON falls back to the composite's own virtualenv: `inputs.python || steps...`.
+	envLines := regexp.MustCompile(`(?m)^\s+(INPUT_[A-Z0-9_]+): \$\{\{ inputs\.([a-z0-9-]+)(?: \|\| [^}]+)? \}\}$`).FindAllStringSubmatch(text, -1)
 	passed := map[string]string{}
 	for _, m := range envLines {
 		if want := "INPUT_" + strings.ToUpper(strings.ReplaceAll(m[2], "-", "_")); m[1] != want {
@@ -45,20 +47,22 @@ func TestActionYMLMatchesInputs(t *testing.T) {
 	}
 	// Every passed input must change the parsed config (sentinels for strings;
 	// booleans and numbers are checked by their parse errors).
-	env["INPUT_MODE"], env["INPUT_SHARE"], env["INPUT_COMMENT"], env["INPUT_MAX_FILE_MB"], env["INPUT_SAMPLE_SIZE"] = "full", "true", "false", "7", "12"
+	env["INPUT_MODE"], env["INPUT_SHARE"], env["INPUT_COMMENT"], env["INPUT_MAX_FILE_MB"], env["INPUT_QUICKSTART_SAMPLE_SIZE"] = "full", "true", "false", "7", "12"
+	env["INPUT_TIME_BUDGET_MINUTES"], env["INPUT_TIMEOUT_PER_CELL"], env["INPUT_RUN_TIMEOUT"] = "60", "90s", "2h"
 	env["INPUT_CREDENTIALS"] = `{"type": "service_account"}`
 	c, err := readConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join([]string{c.CellsDir, c.DataPath, c.ModelName, c.OutDir, c.ProjectRoot, c.LocalDriveRoot, c.FolderID, c.GitHubToken,
-		c.Creds.ClientID, c.Creds.ClientSecret, c.Creds.RefreshToken, c.Creds.AccessToken}, " ")
+		c.Creds.ClientID, c.Creds.ClientSecret, c.Creds.RefreshToken, c.Creds.AccessToken, c.ReportDir, c.Python}, " ")
 	for _, m := range declared {
 		if s := "x-" + m[1]; env[passed[m[1]]] == s && !strings.Contains(got, s) {
 			t.Errorf("input %s is passed but readConfig ignores it", m[1])
 		}
 	}
-	if c.Mode != "full" || !c.Share || c.Comment || c.MaxFileBytes != 7<<20 || c.SampleSize != "12" || string(c.Creds.JSON) != env["INPUT_CREDENTIALS"] {
+	if c.Mode != "full" || !c.Share || c.Comment || c.MaxFileBytes != 7<<20 || c.QuickstartSampleSize != 12 || string(c.Creds.JSON) != env["INPUT_CREDENTIALS"] ||
+		c.TimeBudget != time.Hour || c.TimeoutPerCell != 90*time.Second || c.RunTimeout != 2*time.Hour {
 		t.Errorf("config = %+v", c)
 	}
 }

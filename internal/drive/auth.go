@@ -38,7 +38,10 @@ type Credentials struct {
 	// AccessToken is a ready token, e.g. google-github-actions/auth's access_token output.
 	AccessToken string
 
-	// TokenURL overrides Google's token endpoint (tests point it at a local server).
+	// TokenURL overrides Google's token endpoint: tests point it at a local
+	// server. It is set only from Go code, never from the environment, where
+	// any earlier workflow step could redirect the client secret and refresh
+	// token to itself (GITHUB_ENV).
 	TokenURL string
 }
 
@@ -51,8 +54,6 @@ const (
 	EnvCredentialsFile    = "GOOGLE_APPLICATION_CREDENTIALS"
 	EnvAccessToken        = "GOOGLE_OAUTH_ACCESS_TOKEN"
 	EnvCloudSDKToken      = "CLOUDSDK_AUTH_ACCESS_TOKEN"
-	EnvTokenURL           = "GOOGLE_OAUTH_TOKEN_URL"
-	EnvEndpoint           = "DRIVE_API_ENDPOINT"
 )
 
 // CredentialsFromEnv fills c's empty fields from the environment; fields already
@@ -72,9 +73,6 @@ func CredentialsFromEnv(c Credentials, getenv func(string) string) (Credentials,
 	}
 	if c.AccessToken == "" {
 		c.AccessToken = getenv(EnvCloudSDKToken)
-	}
-	if c.TokenURL == "" {
-		c.TokenURL = getenv(EnvTokenURL)
 	}
 	if len(c.JSON) == 0 && c.RefreshToken == "" && c.AccessToken == "" {
 		if v := strings.TrimSpace(getenv(EnvServiceAccountJSON)); v != "" {

@@ -759,8 +759,8 @@ func TestAuthorizedUserFile(t *testing.T) {
 	srv := newServer(t)
 	fx := newFixture(t)
 	file := []byte(`{"type": "authorized_user", "client_id": "cid", "client_secret": "csecret", "refresh_token": "good-refresh"}`)
-	env := map[string]string{EnvServiceAccountJSON: string(file), EnvRefreshToken: "stale-from-env", EnvTokenURL: srv.TokenURL()}
-	creds, err := CredentialsFromEnv(Credentials{JSON: file, Source: "the credentials input"}, func(k string) string { return env[k] })
+	env := map[string]string{EnvServiceAccountJSON: string(file), EnvRefreshToken: "stale-from-env"}
+	creds, err := CredentialsFromEnv(Credentials{JSON: file, Source: "the credentials input", TokenURL: srv.TokenURL()}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,17 +55,49 @@ const DefaultProjectRoot = "product_categorization_project"
 
 // Options configures Run. Zero values get the documented defaults.
 type Options struct {
-	Mode           string        // quickstart | smoke | full (required)
-	CellsDir       string        // default "cells"
-	OutDir         string        // default "build"
-	ProjectRoot    string        // default ./product_categorization_project, passed as an absolute path
-	DataPath       string        // optional; when set it must exist, and is injected as DATA_PATH
-	SampleSize     int           // optional; > 0 injects SAMPLE_SIZE
-	ModelName      string        // optional; injects MODEL_NAME
-	Python         string        // default validate.DefaultPython()
-	TimeoutPerCell time.Duration // default 30 min; negative means no limit
+	Mode        string // quickstart | smoke | full (required)
+	CellsDir    string // default "cells"
+	OutDir      string // default "build"
+	ProjectRoot string // default ./product_categorization_project, passed as an absolute path
+	DataPath    string // optional; when set it must exist, and is injected as DATA_PATH
+	SampleSize  int    // optional; > 0 injects SAMPLE_SIZE (the Quick Start's rows)
+	ModelName   string // optional; injects MODEL_NAME
+	Python      string // default validate.DefaultPython()
+	// TimeBudget > 0 is injected as TIME_BUDGET_MINUTES: the notebook sizes its
+	// heavy steps to finish within it. Without explicit timeouts it also sets them
+	// (see Timeouts).
+	TimeBudget time.Duration
+	// TimeoutPerCell: 0 means the default (30 min, or derived from TimeBudget);
+	// negative means no limit.
+	TimeoutPerCell time.Duration
+	// RunTimeout bounds the whole execution: 0 means none (or derived from
+	// TimeBudget); negative means no limit.
+	RunTimeout     time.Duration
 	StartupTimeout time.Duration // kernel start; default 2 min
 	Progress       io.Writer     // progress lines and cell output; default io.Discard
+}
+
+// DefaultTimeoutPerCell applies when neither a per-cell timeout nor a time budget is given.
+const DefaultTimeoutPerCell = 30 * time.Minute
+
+// Timeouts derives the per-cell and whole-run limits from a time budget: the
+// notebook plans to finish within the budget, so a cell may take up to the
+// budget plus 10 % (at least 2 min) and the whole run the budget plus 25 %
+// (at least 5 min) before they count as overrun. Without a budget: 30 min per
+// cell and no whole-run limit. Explicit values (non-zero) are kept.
+func Timeouts(budget, perCell, run time.Duration) (time.Duration, time.Duration) {
+	if budget > 0 {
+		if perCell == 0 {
+			perCell = budget + max(budget/10, 2*time.Minute)
+		}
+		if run == 0 {
+			run = budget + max(budget/4, 5*time.Minute)
+		}
+	}
+	if perCell == 0 {
+		perCell = DefaultTimeoutPerCell
+	}
+	return perCell, run
 }
 
 // Result describes a run; Run fills it in as far as it got, even on failure.
@@ -81,6 +113,10 @@ type Result struct {
 	Metrics      json.RawMessage // its contents
 }
 
+// BadInputException is the exception class (cells/src/data.py's DataError) a
+// cell raises when the user's data can't be used: exit code 2, like a bad flag.
+const BadInputException = "DataError"
+
 // InputError is a problem with what the caller asked for (exit code 2).
 type InputError struct{ Msg string }
 
@@ -91,7 +127,8 @@ type FailureKind string
 
 const (
 	CellError  FailureKind = "cell_error"
-	Timeout    FailureKind = "timeout"
+	Timeout    FailureKind = "timeout"     // one cell ran past the per-cell timeout
+	RunTimeout FailureKind = "run_timeout" // the whole run ran past its timeout
 	DeadKernel FailureKind = "dead_kernel"
 )
 
@@ -114,6 +151,8 @@ func (f *Failure) Error() string {
 	switch f.Kind {
 	case Timeout:
 		fmt.Fprintf(&b, "cell %d/%d timed out after %s", f.Ordinal, f.Total, f.Timeout)
+	case RunTimeout:
+		fmt.Fprintf(&b, "the run timed out after %s, in cell %d/%d", f.Timeout, f.Ordinal, f.Total)
 	case DeadKernel:
 		fmt.Fprintf(&b, "the kernel died while running cell %d/%d", f.Ordinal, f.Total)
 	default:
@@ -152,10 +191,13 @@ func ExitCode(err error) int {
 	var f *Failure
 	if errors.As(err, &f) {
 		switch f.Kind {
-		case Timeout:
+		case Timeout, RunTimeout:
 			return ExitTimeout
 		case DeadKernel:
 			return ExitDeadKernel
+		}
+		if f.EName == BadInputException {
+			return ExitBadInput
 		}
 		return ExitCellError
 	}
@@ -171,55 +213,111 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		return Result{Mode: opts.Mode}, err
 	}
 	res := Result{Mode: opts.Mode, ProjectRoot: opts.ProjectRoot}
-	progress := opts.Progress
+	nb, err := prepare(opts, &res)
+	if err != nil {
+		return res, err
+	}
+	fmt.Fprintf(opts.Progress, "run: mode %s, %d code cells, python %s, project root %s%s\n",
+		opts.Mode, res.CodeCells, opts.Python, opts.ProjectRoot, limitsNote(opts))
 
+	runCtx, cancel := ctx, context.CancelFunc(func() {})
+	if opts.RunTimeout > 0 {
+		runCtx, cancel = context.WithTimeout(ctx, opts.RunTimeout)
+	}
+	defer cancel()
+	ex, err := startExecutor(runCtx, opts, res.NotebookPath)
+	if err != nil {
+		return res, err
+	}
+	st := ex.consume(nb, opts, start)
+	waitErr := ex.cmd.Wait()
+	res.CellsRun = st.cellsRun
+	res.Elapsed = time.Since(start)
+	res.CopiedTo = copyToProject(res.NotebookPath, opts.ProjectRoot, opts.Mode, opts.Progress)
+	res.MetricsPath, res.Metrics = readMetrics(opts.ProjectRoot)
+
+	switch {
+	case st.failure != nil:
+		return res, st.failure
+	case ctx.Err() != nil:
+		return res, fmt.Errorf("run interrupted: %w", ctx.Err())
+	case runCtx.Err() != nil:
+		return res, st.runTimeout(nb, opts.RunTimeout)
+	case st.startupErr != "":
+		return res, fmt.Errorf("the notebook could not be executed (%s):\n%s\n%s", opts.Python, strings.TrimSpace(st.startupErr), ex.stderr.String())
+	case waitErr != nil || !st.finished:
+		return res, fmt.Errorf("executor %s stopped unexpectedly (%v):\n%s", opts.Python, waitErr, ex.stderr.String())
+	}
+	return res, nil
+}
+
+func limitsNote(o Options) string {
+	var parts []string
+	if o.TimeBudget > 0 {
+		parts = append(parts, "time budget "+o.TimeBudget.String())
+	}
+	if o.TimeoutPerCell > 0 {
+		parts = append(parts, "cell timeout "+o.TimeoutPerCell.String())
+	}
+	if o.RunTimeout > 0 {
+		parts = append(parts, "run timeout "+o.RunTimeout.String())
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
+// prepare builds the notebook, injects the parameters, keeps the mode's cells
+// and writes OUT/executed_<mode>.ipynb, the file the executor fills in.
+func prepare(opts Options, res *Result) (*notebook.Notebook, error) {
 	built, err := notebook.Build(opts.CellsDir, opts.OutDir)
 	if err != nil {
 		var probs cellsrc.Problems
 		if errors.As(err, &probs) {
-			return res, &InputError{Msg: "the notebook cannot be built:\n" + probs.Error()}
+			return nil, &InputError{Msg: "the notebook cannot be built:\n" + probs.Error()}
 		}
-		return res, err
+		return nil, err
 	}
 	nb := built.Notebook
 	if err := notebook.InjectParameters(nb, params(opts)); err != nil {
-		return res, &InputError{Msg: err.Error()}
+		return nil, &InputError{Msg: err.Error()}
 	}
 	if opts.Mode == ModeQuickstart {
 		nb = notebook.Quickstart(nb)
 	}
-	var codeIdx []int
-	for i, c := range nb.Cells {
+	for _, c := range nb.Cells {
 		if c.Kind == cellsrc.Code {
-			codeIdx = append(codeIdx, i)
+			res.CodeCells++
 		}
 	}
-	res.CodeCells = len(codeIdx)
-	ordinal := map[int]int{}
-	for n, i := range codeIdx {
-		ordinal[i] = n + 1
-	}
-
 	data, err := nb.Marshal()
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	res.NotebookPath = filepath.Join(opts.OutDir, "executed_"+opts.Mode+".ipynb")
 	if err := notebook.WriteFileAtomic(res.NotebookPath, data); err != nil {
-		return res, err
+		return nil, err
 	}
-	absNB, err := filepath.Abs(res.NotebookPath)
+	return nb, nil
+}
+
+// executor is the running nbexec.py process.
+type executor struct {
+	cmd    *exec.Cmd
+	stdout io.Reader
+	stderr *tailBuffer
+}
+
+func startExecutor(ctx context.Context, opts Options, nbPath string) (*executor, error) {
+	absNB, err := filepath.Abs(nbPath)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	absOut, err := filepath.Abs(opts.OutDir)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-
-	fmt.Fprintf(progress, "run: mode %s, %d code cells, python %s, project root %s\n",
-		opts.Mode, len(codeIdx), opts.Python, opts.ProjectRoot)
-
 	cfg := map[string]any{
 		"notebook":        absNB,
 		"kernel":          "python3",
@@ -231,12 +329,11 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	cfgJSON, err := json.Marshal(cfg)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-
 	cmd := exec.CommandContext(ctx, opts.Python, "-c", nbexecScript)
 	cmd.Dir = absOut
-	cmd.Env = kernelEnv(opts.ProjectRoot)
+	cmd.Env = kernelEnv(os.Environ(), opts.ProjectRoot)
 	// Step 12 saves the clean built notebook to PROJECT_ROOT (in Colab it asks the frontend).
 	if built := filepath.Join(absOut, notebook.FileName); fileExists(built) {
 		cmd.Env = append(cmd.Env, "BUILT_NOTEBOOK="+built)
@@ -246,70 +343,79 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	// down instead of orphaning it.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
-	stderr := &tailBuffer{max: 64 << 10}
-	cmd.Stderr = stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return res, err
+	ex := &executor{cmd: cmd, stderr: &tailBuffer{max: 64 << 10}}
+	cmd.Stderr = ex.stderr
+	if ex.stdout, err = cmd.StdoutPipe(); err != nil {
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return res, fmt.Errorf("start executor %s: %w", opts.Python, err)
+		return nil, fmt.Errorf("start executor %s: %w", opts.Python, err)
 	}
+	return ex, nil
+}
 
-	var failure *Failure
-	var startupErr string
-	finished := false
+// runState is what the executor's events said.
+type runState struct {
+	failure    *Failure
+	startupErr string
+	finished   bool
+	cellsRun   int
+	current    int // notebook index of the cell running, -1 before the first
+	ordinal    map[int]int
+	total      int
+}
+
+// runTimeout is the failure for a run stopped by its whole-run timeout.
+func (st *runState) runTimeout(nb *notebook.Notebook, limit time.Duration) *Failure {
+	f := &Failure{Kind: RunTimeout, Total: st.total, Timeout: limit, Ordinal: st.ordinal[st.current]}
+	if st.current >= 0 && st.current < len(nb.Cells) {
+		c := nb.Cells[st.current]
+		f.CellID, f.Section, f.Origin = c.ID, c.Origin.Section, originOf(c, 0)
+	}
+	return f
+}
+
+// consume reads the executor's JSON events until it closes stdout, printing
+// progress: one line per cell with its cells/ origin, then its output, indented.
+func (ex *executor) consume(nb *notebook.Notebook, opts Options, start time.Time) *runState {
+	st := &runState{current: -1, ordinal: map[int]int{}}
+	for i, c := range nb.Cells {
+		if c.Kind == cellsrc.Code {
+			st.total++
+			st.ordinal[i] = st.total
+		}
+	}
+	p := &progressPrinter{w: opts.Progress, lineStart: true}
 	cellStart := time.Now()
-	rd := bufio.NewReaderSize(stdout, 1<<20)
-	lineStart := true
+	rd := bufio.NewReaderSize(ex.stdout, 1<<20)
 	for {
 		line, readErr := rd.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
 			var ev event
 			if err := json.Unmarshal(line, &ev); err != nil {
-				fmt.Fprintf(stderr, "executor: unreadable event %q\n", line)
+				fmt.Fprintf(ex.stderr, "executor: unreadable event %q\n", line)
 			} else {
 				switch ev.Event {
 				case "cell":
 					c := nb.Cells[ev.Index]
-					cellStart = time.Now()
-					if !lineStart {
-						fmt.Fprintln(progress)
-					}
-					fmt.Fprintf(progress, "[%d/%d] %s (%s) elapsed %s\n", ordinal[ev.Index], len(codeIdx),
+					st.current, cellStart = ev.Index, time.Now()
+					p.endLine()
+					fmt.Fprintf(p.w, "[%d/%d] %s (%s) elapsed %s\n", st.ordinal[ev.Index], st.total,
 						orDash(c.Origin.Section), orDash(originOf(c, 0)), since(start))
-					lineStart = true
 				case "stream":
-					text := ev.Text
-					for text != "" {
-						i := strings.IndexByte(text, '\n')
-						seg := text
-						if i >= 0 {
-							seg, text = text[:i+1], text[i+1:]
-						} else {
-							text = ""
-						}
-						if lineStart {
-							fmt.Fprint(progress, "    | ")
-						}
-						fmt.Fprint(progress, seg)
-						lineStart = strings.HasSuffix(seg, "\n")
-					}
+					p.stream(ev.Text)
 				case "cell_done":
-					res.CellsRun++
-					if !lineStart {
-						fmt.Fprintln(progress)
-						lineStart = true
-					}
-					fmt.Fprintf(progress, "       done in %s\n", time.Since(cellStart).Round(10*time.Millisecond))
+					st.cellsRun++
+					p.endLine()
+					fmt.Fprintf(p.w, "       done in %s\n", time.Since(cellStart).Round(10*time.Millisecond))
 				case "failed":
 					if ev.Kind == "startup" || ev.Kind == "interrupted" || ev.Index < 0 || ev.Index >= len(nb.Cells) {
-						startupErr = fmt.Sprintf("%s: %s: %s\n%s", ev.Kind, ev.EName, ev.EValue, strings.Join(ev.Traceback, "\n"))
+						st.startupErr = fmt.Sprintf("%s: %s: %s\n%s", ev.Kind, ev.EName, ev.EValue, strings.Join(ev.Traceback, "\n"))
 						break
 					}
-					failure = newFailure(ev, nb.Cells[ev.Index], ordinal[ev.Index], len(codeIdx), opts.TimeoutPerCell)
+					st.failure = newFailure(ev, nb.Cells[ev.Index], st.ordinal[ev.Index], st.total, opts.TimeoutPerCell)
 				case "finished":
-					finished = true
+					st.finished = true
 				}
 			}
 		}
@@ -317,25 +423,38 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 			break
 		}
 	}
-	if !lineStart {
-		fmt.Fprintln(progress)
-	}
-	waitErr := cmd.Wait()
-	res.Elapsed = time.Since(start)
-	res.CopiedTo = copyToProject(res.NotebookPath, opts.ProjectRoot, opts.Mode, progress)
-	res.MetricsPath, res.Metrics = readMetrics(opts.ProjectRoot)
+	p.endLine()
+	return st
+}
 
-	switch {
-	case failure != nil:
-		return res, failure
-	case ctx.Err() != nil:
-		return res, fmt.Errorf("run interrupted: %w", ctx.Err())
-	case startupErr != "":
-		return res, fmt.Errorf("the notebook could not be executed (%s):\n%s\n%s", opts.Python, strings.TrimSpace(startupErr), stderr.String())
-	case waitErr != nil || !finished:
-		return res, fmt.Errorf("executor %s stopped unexpectedly (%v):\n%s", opts.Python, waitErr, stderr.String())
+// progressPrinter indents cell output under its cell's progress line.
+type progressPrinter struct {
+	w         io.Writer
+	lineStart bool
+}
+
+func (p *progressPrinter) stream(text string) {
+	for text != "" {
+		i := strings.IndexByte(text, '\n')
+		seg := text
+		if i >= 0 {
+			seg, text = text[:i+1], text[i+1:]
+		} else {
+			text = ""
+		}
+		if p.lineStart {
+			fmt.Fprint(p.w, "    | ")
+		}
+		fmt.Fprint(p.w, seg)
+		p.lineStart = strings.HasSuffix(seg, "\n")
 	}
-	return res, nil
+}
+
+func (p *progressPrinter) endLine() {
+	if !p.lineStart {
+		fmt.Fprintln(p.w)
+		p.lineStart = true
+	}
 }
 
 func since(t time.Time) string { return time.Since(t).Round(100 * time.Millisecond).String() }
@@ -384,9 +503,10 @@ func defaults(o *Options) error {
 	if o.Python == "" {
 		o.Python = validate.DefaultPython()
 	}
-	if o.TimeoutPerCell == 0 {
-		o.TimeoutPerCell = 30 * time.Minute
+	if o.TimeBudget < 0 {
+		return &InputError{Msg: fmt.Sprintf("time budget must be positive, got %s", o.TimeBudget)}
 	}
+	o.TimeoutPerCell, o.RunTimeout = Timeouts(o.TimeBudget, o.TimeoutPerCell, o.RunTimeout)
 	if o.StartupTimeout <= 0 {
 		o.StartupTimeout = 2 * time.Minute
 	}
@@ -409,12 +529,27 @@ func params(o Options) []notebook.Param {
 	if o.ModelName != "" {
 		ps = append(ps, notebook.Param{Name: "MODEL_NAME", Value: o.ModelName})
 	}
+	if o.TimeBudget > 0 {
+		ps = append(ps, notebook.Param{Name: "TIME_BUDGET_MINUTES", Value: budgetMinutes(o.TimeBudget)})
+	}
 	return ps
 }
 
-// kernelEnv is the executor's (and so the kernel's) environment. HF offline
-// switches pass through only when the caller already set them.
-func kernelEnv(projectRoot string) []string {
+// budgetMinutes is the budget as the notebook reads it: whole minutes as an
+// int, a fraction (a test's 30 s) as a float.
+func budgetMinutes(d time.Duration) any {
+	if d%time.Minute == 0 {
+		return int(d / time.Minute)
+	}
+	return d.Minutes()
+}
+
+// kernelEnv is the executor's (and so the kernel's) environment: an allowlist
+// of what a notebook needs (paths, locale, threads, GPU selection, caches,
+// proxies, PC_* config overrides), never the action's inputs (INPUT_*), GitHub's
+// or Actions' tokens, or anything named like a credential. Notebook code is
+// pull request code: what is not passed here cannot leak from it.
+func kernelEnv(environ []string, projectRoot string) []string {
 	set := map[string]string{
 		"PROJECT_ROOT":     projectRoot,
 		"MPLBACKEND":       "Agg",
@@ -424,9 +559,9 @@ func kernelEnv(projectRoot string) []string {
 		"PYDEVD_DISABLE_FILE_VALIDATION": "1",
 	}
 	var env []string
-	for _, kv := range os.Environ() {
+	for _, kv := range environ {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, ours := set[k]; ours {
+		if _, ours := set[k]; ours || !KernelVisible(k) {
 			continue
 		}
 		env = append(env, kv)
@@ -440,6 +575,48 @@ func kernelEnv(projectRoot string) []string {
 		env = append(env, k+"="+set[k])
 	}
 	return env
+}
+
+// kernelNames are passed through to the kernel when set.
+var kernelNames = map[string]bool{
+	"PATH": true, "HOME": true, "USER": true, "LOGNAME": true, "SHELL": true, "TERM": true, "TZ": true,
+	"LANG": true, "LANGUAGE": true, "TMPDIR": true, "TEMP": true, "TMP": true, "CI": true,
+	"PYENV_ROOT": true, "PYENV_VERSION": true, "VIRTUAL_ENV": true,
+	"PYTHONPATH": true, "PYTHONHASHSEED": true, "PYTHONUTF8": true, "PYTHONDONTWRITEBYTECODE": true, "PYTHONWARNINGS": true,
+	"LD_LIBRARY_PATH": true, "CUDA_VISIBLE_DEVICES": true, "CUDA_HOME": true, "CUDA_PATH": true,
+	"NVIDIA_VISIBLE_DEVICES": true, "NVIDIA_DRIVER_CAPABILITIES": true,
+	"OMP_NUM_THREADS": true, "MKL_NUM_THREADS": true, "OPENBLAS_NUM_THREADS": true, "NUMEXPR_NUM_THREADS": true,
+	"VECLIB_MAXIMUM_THREADS": true, "OPENBLAS_CORETYPE": true, "OPENBLAS_L2_SIZE": true, "BENCH_THREADS": true,
+	"HF_HOME": true, "HF_HUB_CACHE": true, "HF_HUB_OFFLINE": true, "HF_DATASETS_OFFLINE": true, "TRANSFORMERS_OFFLINE": true,
+	"HF_HUB_DISABLE_TELEMETRY": true, "HF_HUB_DISABLE_PROGRESS_BARS": true, "SENTENCE_TRANSFORMERS_HOME": true,
+	"TOKENIZERS_PARALLELISM": true, "TORCH_HOME": true, "KERAS_HOME": true, "TF_CPP_MIN_LOG_LEVEL": true,
+	"KAGGLEHUB_CACHE": true, "NLTK_DATA": true, "MPLCONFIGDIR": true,
+	"XDG_CACHE_HOME": true, "XDG_CONFIG_HOME": true, "XDG_DATA_HOME": true, "XDG_RUNTIME_DIR": true,
+	"JUPYTER_PATH": true, "JUPYTER_DATA_DIR": true, "JUPYTER_CONFIG_DIR": true, "JUPYTER_RUNTIME_DIR": true,
+	"JUPYTER_PLATFORM_DIRS": true, "IPYTHONDIR": true,
+	"SSL_CERT_FILE": true, "SSL_CERT_DIR": true, "REQUESTS_CA_BUNDLE": true, "CURL_CA_BUNDLE": true,
+	"HTTP_PROXY": true, "HTTPS_PROXY": true, "NO_PROXY": true, "http_proxy": true, "https_proxy": true, "no_proxy": true,
+}
+
+// kernelPrefixes: locale categories, and the notebook's own PC_<FIELD> config overrides.
+var kernelPrefixes = []string{"LC_", "PC_"}
+
+var credentialName = regexp.MustCompile(`(?i)token|secret|passw|credential|private|(^|_)key($|_)|apikey|auth`)
+
+// KernelVisible reports whether the environment variable name reaches notebook code.
+func KernelVisible(name string) bool {
+	if credentialName.MatchString(name) {
+		return false
+	}
+	if kernelNames[name] {
+		return true
+	}
+	for _, p := range kernelPrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 type event struct {

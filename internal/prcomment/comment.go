@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-github/v84/github"
 )
@@ -33,6 +34,9 @@ type Commenter struct {
 	// GITHUB_TOKEN and GitHub App tokens cannot ask who they are.
 	Author string
 	Logf   func(format string, args ...any)
+	// MaxWait caps how long a rate-limited call waits before its retry
+	// (GitHub's Retry-After or the primary limit's reset); 0 means 2 minutes.
+	MaxWait time.Duration
 }
 
 // Result says what Upsert did.
@@ -43,14 +47,72 @@ type Result struct {
 }
 
 // ResolveAuthor asks GitHub who the token belongs to: a person's token (PAT)
-// answers with its login. Installation tokens (GITHUB_TOKEN, GitHub Apps) get 403
-// here, and "" makes Upsert match bot accounts instead.
-func (c *Commenter) ResolveAuthor(ctx context.Context) string {
-	u, _, err := c.Client.Users.Get(ctx, "")
-	if err != nil {
-		return ""
+// answers with its login. Installation tokens (GITHUB_TOKEN, GitHub Apps) get
+// 403 "Resource not accessible by integration" here, and "" makes Upsert match
+// bot accounts instead. Any other failure is an error: guessing "a bot" after a
+// transient failure of a person's token would miss its comment and post a
+// second one.
+func (c *Commenter) ResolveAuthor(ctx context.Context) (string, error) {
+	var u *github.User
+	err := c.retry(ctx, "ask GitHub who the token belongs to", func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		u, resp, err = c.Client.Users.Get(ctx, "")
+		return resp, err
+	})
+	var ge *github.ErrorResponse
+	if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusForbidden &&
+		strings.Contains(ge.Message, "Resource not accessible by integration") {
+		return "", nil
 	}
-	return u.GetLogin()
+	if err != nil {
+		return "", explain(err, "ask GitHub who the token belongs to (GET /user)")
+	}
+	return u.GetLogin(), nil
+}
+
+// retry runs call, and runs it again after GitHub's rate limits say to wait:
+// the secondary limit's Retry-After, or the primary limit's reset when it is
+// within MaxWait. Other errors return at once.
+func (c *Commenter) retry(ctx context.Context, doing string, call func() (*github.Response, error)) error {
+	maxWait := c.MaxWait
+	if maxWait <= 0 {
+		maxWait = 2 * time.Minute
+	}
+	const attempts = 4
+	for n := 1; ; n++ {
+		_, err := call()
+		if err == nil || n == attempts {
+			return err
+		}
+		var wait time.Duration
+		var abuse *github.AbuseRateLimitError
+		var rate *github.RateLimitError
+		switch {
+		case errors.As(err, &abuse):
+			wait = time.Minute
+			if abuse.RetryAfter != nil {
+				wait = *abuse.RetryAfter
+			}
+		case errors.As(err, &rate):
+			wait = time.Until(rate.Rate.Reset.Time) + time.Second
+		default:
+			return err
+		}
+		if wait > maxWait {
+			return fmt.Errorf("%s: GitHub's rate limit asks to wait %s, longer than %s: %w", doing, wait.Round(time.Second), maxWait, err)
+		}
+		if c.Logf != nil {
+			c.Logf("%s: rate limited by GitHub, retrying in %s", doing, wait.Round(time.Second))
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: %w", doing, ctx.Err())
+		case <-t.C:
+		}
+	}
 }
 
 func (c *Commenter) ours(cm *github.IssueComment) bool {
@@ -79,9 +141,16 @@ func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result
 	var ours []*github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
 	for {
-		page, resp, err := c.Client.Issues.ListComments(ctx, c.Owner, c.Repo, number, opts)
+		var page []*github.IssueComment
+		var resp *github.Response
+		doing := fmt.Sprintf("list comments on #%d", number)
+		err := c.retry(ctx, doing, func() (*github.Response, error) {
+			var err error
+			page, resp, err = c.Client.Issues.ListComments(ctx, c.Owner, c.Repo, number, opts)
+			return resp, err
+		})
 		if err != nil {
-			return Result{}, explain(err, fmt.Sprintf("list comments on #%d", number))
+			return Result{}, explain(err, doing)
 		}
 		for _, cm := range page {
 			if c.ours(cm) {
@@ -94,15 +163,25 @@ func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result
 		opts.Page = resp.NextPage
 	}
 	if len(ours) == 0 {
-		cm, _, err := c.Client.Issues.CreateComment(ctx, c.Owner, c.Repo, number, &github.IssueComment{Body: github.Ptr(body)})
+		var cm *github.IssueComment
+		doing := fmt.Sprintf("create the comment on #%d", number)
+		err := c.retry(ctx, doing, func() (*github.Response, error) {
+			var resp *github.Response
+			var err error
+			cm, resp, err = c.Client.Issues.CreateComment(ctx, c.Owner, c.Repo, number, &github.IssueComment{Body: github.Ptr(body)})
+			return resp, err
+		})
 		if err != nil {
-			return Result{}, explain(err, fmt.Sprintf("create the comment on #%d", number))
+			return Result{}, explain(err, doing)
 		}
 		return Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Action: "created"}, nil
 	}
 	keep := ours[0]
 	for _, dup := range ours[1:] {
-		if _, err := c.Client.Issues.DeleteComment(ctx, c.Owner, c.Repo, dup.GetID()); err != nil {
+		err := c.retry(ctx, "delete a duplicate comment", func() (*github.Response, error) {
+			return c.Client.Issues.DeleteComment(ctx, c.Owner, c.Repo, dup.GetID())
+		})
+		if err != nil {
 			logf("warning: could not delete duplicate comment %d: %v", dup.GetID(), err)
 		} else {
 			logf("deleted duplicate sticky comment %d", dup.GetID())
@@ -111,36 +190,76 @@ func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result
 	if keep.GetBody() == body {
 		return Result{ID: keep.GetID(), URL: keep.GetHTMLURL(), Action: "unchanged"}, nil
 	}
-	cm, _, err := c.Client.Issues.EditComment(ctx, c.Owner, c.Repo, keep.GetID(), &github.IssueComment{Body: github.Ptr(body)})
+	var cm *github.IssueComment
+	doing := fmt.Sprintf("update comment %d on #%d", keep.GetID(), number)
+	err := c.retry(ctx, doing, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		cm, resp, err = c.Client.Issues.EditComment(ctx, c.Owner, c.Repo, keep.GetID(), &github.IssueComment{Body: github.Ptr(body)})
+		return resp, err
+	})
 	if err != nil {
-		return Result{}, explain(err, fmt.Sprintf("update comment %d on #%d", keep.GetID(), number))
+		return Result{}, explain(err, doing)
 	}
 	return Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Action: "updated"}, nil
+}
+
+// PullHead returns the head commit and head repository (owner/name) of pull
+// request number, as GitHub knows them: the trusted facts a report from a
+// fork's run is checked against.
+func (c *Commenter) PullHead(ctx context.Context, number int) (sha, repo string, err error) {
+	var pr *github.PullRequest
+	doing := fmt.Sprintf("read pull request #%d", number)
+	err = c.retry(ctx, doing, func() (*github.Response, error) {
+		var resp *github.Response
+		var err error
+		pr, resp, err = c.Client.PullRequests.Get(ctx, c.Owner, c.Repo, number)
+		return resp, err
+	})
+	if err != nil {
+		return "", "", explain(err, doing)
+	}
+	return pr.GetHead().GetSHA(), pr.GetHead().GetRepo().GetFullName(), nil
 }
 
 // ErrNoPermission marks a token that may not comment; the action treats it as
 // "skip with an explanation" only for forks, and as a failure otherwise.
 var ErrNoPermission = errors.New("no permission to comment")
 
-type permErr struct{ msg string }
+// apiError is GitHub's answer explained; it wraps go-github's typed error, so
+// callers can still errors.As it (and errors.Is(err, ErrNoPermission) for a 403).
+type apiError struct {
+	msg  string
+	perm bool
+	err  error
+}
 
-func (e *permErr) Error() string        { return e.msg }
-func (e *permErr) Is(target error) bool { return target == ErrNoPermission }
+func (e *apiError) Error() string        { return e.msg }
+func (e *apiError) Unwrap() error        { return e.err }
+func (e *apiError) Is(target error) bool { return e.perm && target == ErrNoPermission }
 
 func explain(err error, doing string) error {
+	var rate *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rate):
+		return &apiError{msg: fmt.Sprintf("%s: GitHub's API rate limit is used up until %s: %s", doing, rate.Rate.Reset.Format(time.RFC3339), rate.Message), err: err}
+	case errors.As(err, &abuse):
+		return &apiError{msg: fmt.Sprintf("%s: GitHub's secondary rate limit: %s", doing, abuse.Message), err: err}
+	}
 	var ge *github.ErrorResponse
 	if !errors.As(err, &ge) || ge.Response == nil {
 		return fmt.Errorf("%s: %w", doing, err)
 	}
 	switch code := ge.Response.StatusCode; {
 	case code == http.StatusForbidden && strings.Contains(ge.Message, "Resource not accessible"):
-		return &permErr{fmt.Sprintf("%s: GitHub answered 403 %q: the token cannot write pull request comments. Grant it with `permissions: pull-requests: write` in the workflow job; a pull request from a fork always gets a read-only token, so its comment is skipped", doing, ge.Message)}
+		return &apiError{msg: fmt.Sprintf("%s: GitHub answered 403 %q: the token cannot write pull request comments. Grant it with `permissions: pull-requests: write` in the workflow job; a pull request from a fork always gets a read-only token, so its comment is skipped", doing, ge.Message), perm: true, err: err}
 	case code == http.StatusForbidden:
-		return &permErr{fmt.Sprintf("%s: GitHub answered 403 %q: check the github-token's permissions (pull-requests: write)", doing, ge.Message)}
+		return &apiError{msg: fmt.Sprintf("%s: GitHub answered 403 %q: check the github-token's permissions (pull-requests: write)", doing, ge.Message), perm: true, err: err}
 	case code == http.StatusUnauthorized:
-		return fmt.Errorf("%s: GitHub answered 401 %q: the github-token input is invalid or expired", doing, ge.Message)
+		return &apiError{msg: fmt.Sprintf("%s: GitHub answered 401 %q: the github-token input is invalid or expired", doing, ge.Message), err: err}
 	case code == http.StatusNotFound:
-		return fmt.Errorf("%s: GitHub answered 404: the repository or pull request does not exist for this token (a fine-grained token must include this repository)", doing)
+		return &apiError{msg: fmt.Sprintf("%s: GitHub answered 404: the repository or pull request does not exist for this token (a fine-grained token must include this repository)", doing), err: err}
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }

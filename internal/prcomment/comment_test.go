@@ -33,7 +33,9 @@ func commenter(t *testing.T, srv *githubtest.Server, token string) *Commenter {
 		t.Fatal(err)
 	}
 	c := &Commenter{Client: gh, Owner: "octo", Repo: "shop"}
-	c.Author = c.ResolveAuthor(context.Background())
+	if c.Author, err = c.ResolveAuthor(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	return c
 }
 
@@ -290,7 +292,9 @@ func TestIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &Commenter{Client: gh, Owner: owner, Repo: name, Logf: t.Logf}
-	c.Author = c.ResolveAuthor(context.Background())
+	if c.Author, err = c.ResolveAuthor(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	r := sampleReport()
 	first, err := c.Upsert(context.Background(), number, Comment(r, 0))
 	if err != nil {

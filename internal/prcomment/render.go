@@ -33,6 +33,8 @@ type QuickStart struct {
 	NTest        int     `json:"n_test"`
 	NClasses     int     `json:"n_classes"`
 	Dataset      string  `json:"dataset"`
+	DataSource   string  `json:"data_source"` // the path, URL or Kaggle handle as given, or "demo"
+	NRows        int     `json:"n_rows"`      // rows loaded, before sampling
 }
 
 // ModelRow is one row of results/metrics.csv (the full pipeline's comparison).
@@ -50,7 +52,8 @@ type Report struct {
 	ColabURL   string
 	FolderURL  string
 	Notebook   string // local path when not published to Drive
-	PublishMsg string // why it was not published, or a warning
+	PublishMsg string // why it was not published, or a warning; Markdown written by the action itself
+	Runner     string // the machine the run used, e.g. "GitHub-hosted, Linux X64, GPU: none"
 
 	Validated bool
 	Problems  []Problem
@@ -58,7 +61,8 @@ type Report struct {
 
 	QuickStart *QuickStart
 	Models     []ModelRow
-	ExecErr    string
+	ExecErr    string   // one line: why the execution did not finish
+	Failure    *Failure // the cell it stopped at, with its traceback
 }
 
 // Comment renders the sticky comment body, at most limit bytes (MaxBody if 0).
@@ -76,12 +80,16 @@ func Summary(r Report) string { return render(r, "", 1<<20) }
 // the marker and the Colab link come first so even a hard cut keeps them.
 func render(r Report, head string, limit int) string {
 	keepProblems, keepModels := len(r.Problems), len(r.Models)
+	keepTraceback := limit / 2
 	for {
-		s := head + body(r, keepProblems, keepModels)
+		s := head + body(r, keepProblems, keepModels, keepTraceback)
 		if len(s) <= limit {
 			return s
 		}
 		switch {
+		case r.Failure != nil && keepTraceback > 4000:
+			// The traceback's end (the error) is what matters; keep as much as fits.
+			keepTraceback = max(4000, keepTraceback-(len(s)-limit)-200)
 		case keepProblems > 20:
 			keepProblems = 20
 		case keepModels > 20:
@@ -90,6 +98,8 @@ func render(r Report, head string, limit int) string {
 			keepProblems = 0
 		case keepModels > 0:
 			keepModels = 0
+		case r.Failure != nil && keepTraceback > 0:
+			keepTraceback = 0
 		default:
 			const cut = "\n\n… (truncated to fit GitHub's comment size limit)\n"
 			return truncateUTF8(s, limit-len(cut)) + cut
@@ -112,7 +122,7 @@ func truncateUTF8(s string, n int) string {
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
-func body(r Report, keepProblems, keepModels int) string {
+func body(r Report, keepProblems, keepModels, keepTraceback int) string {
 	var b strings.Builder
 	b.WriteString("### Product categorization notebook\n\n")
 	switch {
@@ -122,7 +132,8 @@ func body(r Report, keepProblems, keepModels int) string {
 		fmt.Fprintf(&b, "Notebook built at `%s` (not published to Google Drive).\n\n", r.Notebook)
 	}
 	if r.PublishMsg != "" {
-		fmt.Fprintf(&b, "> %s\n\n", oneLine(r.PublishMsg))
+		// Written by the action itself (never cut): what happened and what to do.
+		fmt.Fprintf(&b, "> %s\n\n", strings.Join(strings.Fields(r.PublishMsg), " "))
 	}
 
 	b.WriteString("| | |\n|---|---|\n")
@@ -136,6 +147,12 @@ func body(r Report, keepProblems, keepModels int) string {
 	if r.Mode != "build" {
 		fmt.Fprintf(&b, "| Execution | %s |\n", execCell(r))
 	}
+	if q := r.QuickStart; q != nil && (q.DataSource != "" || q.NRows > 0) {
+		fmt.Fprintf(&b, "| Data | %s |\n", dataCell(*q))
+	}
+	if r.Runner != "" {
+		fmt.Fprintf(&b, "| Runner | %s |\n", inline(r.Runner))
+	}
 	if r.FolderURL != "" {
 		fmt.Fprintf(&b, "| Drive folder | [product_categorization_project](%s) |\n", r.FolderURL)
 	}
@@ -144,7 +161,7 @@ func body(r Report, keepProblems, keepModels int) string {
 		if label == "" {
 			label = "workflow run"
 		}
-		fmt.Fprintf(&b, "| Run | [%s](%s) |\n", escapeCell(label), r.RunURL)
+		fmt.Fprintf(&b, "| Run | [%s](%s) |\n", inline(label), r.RunURL)
 	}
 	b.WriteString("\n")
 
@@ -155,7 +172,7 @@ func body(r Report, keepProblems, keepModels int) string {
 			if p.Line > 0 {
 				loc = fmt.Sprintf("%s:%d", p.File, p.Line)
 			}
-			fmt.Fprintf(&b, "- `%s` %s\n", loc, oneLine(p.Message))
+			fmt.Fprintf(&b, "- %s %s\n", codeSpan(loc), inline(p.Message))
 		}
 		if n := len(r.Problems) - keepProblems; n > 0 {
 			fmt.Fprintf(&b, "- … and %d more (see the run's annotations)\n", n)
@@ -163,6 +180,9 @@ func body(r Report, keepProblems, keepModels int) string {
 		b.WriteString("\n")
 	}
 
+	if r.Failure != nil {
+		b.WriteString(failureSection(r.Failure, keepTraceback))
+	}
 	if q := r.QuickStart; q != nil {
 		b.WriteString("#### Quick Start metrics\n\n")
 		b.WriteString(QuickStartTable(*q))
@@ -172,7 +192,7 @@ func body(r Report, keepProblems, keepModels int) string {
 		b.WriteString("#### Full pipeline: model comparison\n\n")
 		b.WriteString("| Model | Accuracy | Macro-F1 | Weighted-F1 | Top-3 accuracy |\n|---|---:|---:|---:|---:|\n")
 		for _, m := range r.Models[:keepModels] {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", escapeCell(m.Model), num(m.Accuracy), num(m.MacroF1), num(m.WeightedF1), num(m.Top3Acc))
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", inline(m.Model), num(m.Accuracy), num(m.MacroF1), num(m.WeightedF1), num(m.Top3Acc))
 		}
 		if n := len(r.Models) - keepModels; n > 0 {
 			fmt.Fprintf(&b, "\n… and %d more models in results/metrics.csv\n", n)
@@ -187,14 +207,14 @@ func QuickStartTable(q QuickStart) string {
 	var b strings.Builder
 	b.WriteString("| Accuracy | Macro-F1 | Train time | Device | Train / test rows | Classes | Dataset |\n|---:|---:|---:|---|---:|---:|---|\n")
 	fmt.Fprintf(&b, "| %s | %s | %s | %s | %d / %d | %d | %s |\n",
-		num(q.Accuracy), num(q.MacroF1), seconds(q.TrainSeconds), escapeCell(orDash(q.Device)), q.NTrain, q.NTest, q.NClasses, escapeCell(orDash(q.Dataset)))
+		num(q.Accuracy), num(q.MacroF1), seconds(q.TrainSeconds), inline(orDash(q.Device)), q.NTrain, q.NTest, q.NClasses, inline(orDash(q.Dataset)))
 	return b.String()
 }
 
 func validationCell(r Report) string {
 	switch {
 	case r.ValidErr != "":
-		return "could not run: " + escapeCell(oneLine(r.ValidErr))
+		return "could not run: " + inline(r.ValidErr)
 	case !r.Validated:
 		return "not run"
 	case len(r.Problems) == 0:
@@ -208,7 +228,7 @@ func validationCell(r Report) string {
 func execCell(r Report) string {
 	switch {
 	case r.ExecErr != "":
-		return "❌ " + escapeCell(oneLine(r.ExecErr))
+		return "❌ " + inline(r.ExecErr)
 	case r.QuickStart != nil || len(r.Models) > 0:
 		return "✅ " + r.Mode + " finished"
 	}
@@ -252,4 +272,17 @@ func oneLine(s string) string {
 	return s
 }
 
-func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// dataCell names the data a run used: its source, the rows loaded, the classes.
+func dataCell(q QuickStart) string {
+	var parts []string
+	if q.DataSource != "" {
+		parts = append(parts, codeCell(q.DataSource))
+	}
+	if q.NRows > 0 {
+		parts = append(parts, fmt.Sprintf("%d rows", q.NRows))
+	}
+	if q.NClasses > 0 {
+		parts = append(parts, fmt.Sprintf("%d classes", q.NClasses))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,6 +1,7 @@
 // Package githubtest is an in-memory GitHub REST server for the issue-comment
-// endpoints (list with Link-header pagination, create, edit, delete) and GET /user,
-// so the real go-github client can be tested over HTTP.
+// endpoints (list with Link-header pagination, create, edit, delete), GET /user
+// and GET /repos/{owner}/{repo}/pulls/{n}, with GitHub's rate-limit and error
+// answers on demand, so the real go-github client can be tested over HTTP.
 package githubtest
 
 import (
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 )
 
@@ -39,6 +41,25 @@ type Token struct {
 	App      bool // installation tokens cannot read GET /user
 }
 
+// Pull is a stored pull request.
+type Pull struct {
+	Number   int
+	HeadSHA  string
+	HeadRepo string // owner/name; a fork's differs from the base
+}
+
+// Fault makes the next Times requests matching Method and Path (a prefix;
+// empty matches any) answer like GitHub does when something is wrong.
+type Fault struct {
+	Method, Path string
+	Times        int
+	// Kind: "secondary" (403, the secondary rate limit's documentation URL,
+	// Retry-After: RetryAfter seconds), "primary" (403, X-RateLimit-Remaining: 0,
+	// reset RetryAfter seconds from now) or "server" (502).
+	Kind       string
+	RetryAfter int
+}
+
 // Server is the fake. Set fields before the first request.
 type Server struct {
 	*httptest.Server
@@ -48,13 +69,15 @@ type Server struct {
 
 	mu       sync.Mutex
 	comments []*Comment
+	pulls    map[int]Pull
+	faults   []*Fault
 	nextID   int64
 	calls    []string
 }
 
 // New starts a server for owner/repo.
 func New(owner, repo string) *Server {
-	s := &Server{Owner: owner, Repo: repo, Tokens: map[string]Token{}, nextID: 1000}
+	s := &Server{Owner: owner, Repo: repo, Tokens: map[string]Token{}, pulls: map[int]Pull{}, nextID: 1000}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -76,6 +99,48 @@ func (s *Server) add(issue int, login, body string) *Comment {
 		HTMLURL: fmt.Sprintf("https://github.com/%s/%s/pull/%d#issuecomment-%d", s.Owner, s.Repo, issue, s.nextID)}
 	s.comments = append(s.comments, c)
 	return c
+}
+
+// AddPull stores a pull request.
+func (s *Server) AddPull(p Pull) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pulls[p.Number] = p
+}
+
+// Fail queues a fault.
+func (s *Server) Fail(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Times <= 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &f)
+}
+
+// fault answers a queued fault for r, if one matches.
+func (s *Server) fault(w http.ResponseWriter, r *http.Request) bool {
+	for _, f := range s.faults {
+		if f.Times <= 0 || (f.Method != "" && f.Method != r.Method) || !strings.HasPrefix(r.URL.Path, f.Path) {
+			continue
+		}
+		f.Times--
+		switch f.Kind {
+		case "secondary":
+			w.Header().Set("Retry-After", strconv.Itoa(f.RetryAfter))
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "You have exceeded a secondary rate limit.",
+				"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"})
+		case "primary":
+			w.Header().Set("X-RateLimit-Limit", "5000")
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(time.Now().Add(time.Duration(f.RetryAfter)*time.Second).Unix(), 10))
+			ghError(w, http.StatusForbidden, "API rate limit exceeded for installation.")
+		default:
+			ghError(w, http.StatusBadGateway, "Server Error")
+		}
+		return true
+	}
+	return false
 }
 
 // Comments returns the comments on issue, oldest first.
@@ -102,6 +167,7 @@ func (s *Server) Calls() []string {
 var (
 	listRE    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$`)
 	commentRE = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/comments/(\d+)$`)
+	pullRE    = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
 )
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -112,6 +178,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	tok, ok := s.Tokens[tokStr]
 	if !ok {
 		ghError(w, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
+	if s.fault(w, r) {
+		return
+	}
+	if m := pullRE.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodGet {
+		n, _ := strconv.Atoi(m[3])
+		p, ok := s.pulls[n]
+		if !ok || m[1] != s.Owner || m[2] != s.Repo {
+			ghError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"number": p.Number, "state": "open",
+			"head": map[string]any{"sha": p.HeadSHA, "repo": map[string]any{"full_name": p.HeadRepo}}})
 		return
 	}
 	if r.URL.Path == "/user" && r.Method == http.MethodGet {

@@ -1,0 +1,64 @@
+package drive
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+)
+
+// TestEndpointsIgnoreTheEnvironment: an earlier workflow step can set any
+// variable for later ones (GITHUB_ENV). If one named an endpoint that got the
+// client secret and refresh token, that step would receive them.
+func TestEndpointsIgnoreTheEnvironment(t *testing.T) {
+	env := map[string]string{
+		EnvClientID: "cid", EnvClientSecret: "csecret", EnvRefreshToken: "refresh",
+		"GOOGLE_OAUTH_TOKEN_URL": "http://127.0.0.1:1/token", "DRIVE_API_ENDPOINT": "http://127.0.0.1:1/drive/v3/",
+	}
+	c, err := CredentialsFromEnv(Credentials{}, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TokenURL != "" {
+		t.Fatalf("TokenURL = %q taken from the environment", c.TokenURL)
+	}
+	// The token request goes to Google, not to the address in the environment.
+	rec := &recorder{}
+	_, err = New(context.Background(), c, Options{FolderID: "f", HTTPClient: &http.Client{Transport: rec}, Attempts: 1})
+	if err == nil {
+		t.Fatal("no error from a transport that refuses every request")
+	}
+	hosts := rec.hosts()
+	if len(hosts) == 0 {
+		t.Fatal("no token request was made")
+	}
+	for _, h := range hosts {
+		if h != "oauth2.googleapis.com" {
+			t.Errorf("a request went to %s", h)
+		}
+	}
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req.URL.Host)
+	r.mu.Unlock()
+	return nil, errRefused
+}
+
+func (r *recorder) hosts() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.seen...)
+}
+
+var errRefused = &refusedErr{}
+
+type refusedErr struct{}
+
+func (*refusedErr) Error() string { return "refused by the test transport" }
