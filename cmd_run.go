@@ -24,7 +24,7 @@ var runCommand = command{
 func runRun(args []string) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	mode := fs.String("mode", "", "quickstart (cells tagged quickstart), smoke or full (every cell)")
-	data := fs.String("data", "", "dataset file injected as DATA_PATH (must exist)")
+	data := fs.String("data", "", "the data, injected as DATA_PATH: "+execute.DataSourceHint)
 	root := fs.String("project-root", execute.DefaultProjectRoot, "PROJECT_ROOT for the run (injected as PROJECT_ROOT_OVERRIDE)")
 	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
 	out := fs.String("out", "build", "output directory for the built and executed notebooks")

@@ -20,7 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "cells" / "src"
-STEPS = ("load", "eda", "preprocess", "features", "logreg", "linear_svc", "naive_bayes", "random_forest", "lstm",
+# steps_2_3 is the notebook's own order in one process (one kernel): verify the data, Step 2, Step 3.
+STEPS = ("load", "eda", "preprocess", "steps_2_3", "features", "logreg", "linear_svc", "naive_bayes", "random_forest", "lstm",
          "hybrid")
 
 
@@ -48,16 +49,20 @@ def child(step: str, root: str, overrides: dict) -> None:
     elif step == "preprocess":
         out = preprocess.run(cfg, paths)
         extra = {k: out[k] for k in ("train", "val", "test", "n_classes", "clean_seconds", "rows_per_second")}
+    elif step == "steps_2_3":
+        data.verify(cfg, paths)
+        eda.run(cfg, paths)
+        out = preprocess.run(cfg, paths)
+        extra = {k: out[k] for k in ("train", "val", "test", "n_classes")}
     elif step == "features":
         out = feature_engineering.run(cfg, paths)
         extra = {"n_features": out["n_features"], "char_ngrams": out["char_ngrams"], "train_nnz": out["shapes"]["train"][2]}
     elif step == "lstm":
-        import json as _json
+        from splits import load_label_map, load_split
 
-        train, val, test = (preprocess.load_split(paths, s, usecols=["text_clean", "category", "label"])
+        train, val, test = (load_split(paths, s, usecols=["text_clean", "category", "label"])
                             for s in ("train", "val", "test"))
-        n = len(_json.loads((paths.models / "label_map.json").read_text())["id2label"])
-        row = baselines.train_lstm(train, val, test, cfg, paths, n_classes=n)
+        row = baselines.train_lstm(train, val, test, cfg, paths, n_classes=len(load_label_map(paths)[0]))
         extra = {"accuracy": round(row["accuracy"], 4), "f1_macro": round(row["f1_macro"], 4), "train_rows": row["train_rows"]}
     elif step == "hybrid":
         import hybrid

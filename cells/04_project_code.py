@@ -77,4 +77,5 @@ if SRC_DIR not in sys.path:
 importlib.invalidate_caches()
 import setup_run
 
-cfg, paths = setup_run.init(RUN_MODE, PROJECT_ROOT, DATA_PATH, SAMPLE_SIZE, FORCE, MODEL_NAME)
+cfg, paths = setup_run.init(RUN_MODE, PROJECT_ROOT, DATA_PATH, SAMPLE_SIZE, FORCE, MODEL_NAME,
+                            parent_project_root=PARENT_PROJECT_ROOT)

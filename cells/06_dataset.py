@@ -1,8 +1,11 @@
 # %% [markdown]
 # ## Dataset acquisition
-# Use **one** of the two options. Both skip when data is already present (`DATA_PATH`, or files in
-# `data/raw/`), so re-running never re-downloads. Expected files: `amazon_products.csv` and
-# `amazon_categories.csv` (plain or zipped), or any CSV with a title, an optional description and a category column.
+# Use **one** of the two options, or set `DATA_PATH` in the parameters cell instead: a CSV, a zip, a folder,
+# `ZIP!MEMBER.csv` (one CSV of a zip that holds several), an `https://` URL (downloaded once into
+# `data/raw/downloads/`) or a Kaggle handle `owner/name`. Both options skip when data is already present
+# (`DATA_PATH`, or files in `data/raw/`), so re-running never re-downloads. Expected files: `amazon_products.csv`
+# and `amazon_categories.csv` (plain or zipped, together or side by side), or any CSV with a title, an optional
+# description and a category column.
 
 # %% [markdown]
 # ### Option A — upload a CSV or zip from your computer
@@ -27,7 +30,9 @@ acquire.option_b_kaggle(cfg, paths)
 # %% [markdown]
 # ### Verify columns and copy the assignment document
 # Reads the data, maps its columns to `product_title`, `product_description`, `category` (joining
-# `category_id` to `amazon_categories.csv` for the Kaggle files) and reports what was found and dropped.
+# `category_id` to `amazon_categories.csv` for the Kaggle files) and reports what was found and dropped
+# (duplicates: the same title and category twice). The data is parsed once: the result is cached in
+# `data/processed/dataset.parquet` and every later step reads that cache.
 # An assignment document in your Drive (`*assignment*.pdf/docx/md`) is copied to `data/raw/`.
 
 # %%

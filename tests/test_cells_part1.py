@@ -128,7 +128,9 @@ def test_cells_produce_every_part1_artifact(executed):
     assert list(table["model"]) == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm", "hybrid"]
     assert table[["accuracy", "f1_macro", "f1_weighted"]].apply(lambda c: c.between(0, 1)).all().all()
     labels = set(json.loads((root / "models/label_map.json").read_text())["label2id"])
-    test = preprocess.load_split(paths, "test")
+    from splits import load_split
+
+    test = load_split(paths, "test")
     text = preprocess.combine_text(test["product_title"], test["product_description"])
     best = joblib.load(root / "models/baseline.joblib")
     assert [n for n, _ in best.steps] == ["clean", "tfidf", "clf"]

@@ -57,3 +57,51 @@ def test_rare_strategy_other_and_one_row_class(project):
     assert rare == ["Cups", "Pens"] and set(kept["category"]) == {"Mugs", "Other"}
     dropped, _ = preprocess.apply_rare_class_rule(df, 4, "drop")
     assert set(dropped["category"]) == {"Mugs"}
+
+
+def test_no_title_sits_on_both_sides_of_the_split(project):
+    """Duplicates per (title, category) are dropped; a title with several categories stays in one split."""
+    import numpy as np
+
+    import data
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(6):
+        for i in range(60):
+            rows.append((f"item{c} model{i} widget", f"Cat {c}"))
+    shared = [f"shared gadget {i}" for i in range(25)]  # each in two categories, some twice
+    for i, t in enumerate(shared):
+        rows += [(t, f"Cat {i % 6}"), (t.upper(), f"Cat {(i + 1) % 6}"), (f"  {t} ", f"Cat {i % 6}")]
+    rng.shuffle(rows)
+    src = project.root.parent / "dups.csv"
+    pd.DataFrame(rows, columns=["title", "category"]).to_csv(src, index=False)
+    cfg = Config.for_mode("smoke", project_root=str(project.root), data_path=str(src))
+    out = preprocess.run(cfg, project)
+    assert out["rows_out"] == 360 + 50
+    from splits import load_split
+
+    keys = {s: set(data.title_key(load_split(project, s)["product_title"])) for s in ("train", "val", "test")}
+    assert not keys["train"] & keys["test"] and not keys["train"] & keys["val"] and not keys["val"] & keys["test"]
+    note = project_mod.read_notes(project)["duplicate-titles"]
+    assert "25 of 435 rows were dropped" in note and "25 titles carry more than one category (50 rows)" in note
+
+
+def test_the_one_split_reader(project):
+    """splits.load_split: text verbatim ("NA" stays "NA", blanks ""), numeric blanks NaN, typed label/category."""
+    from splits import load_label_map, load_split
+
+    pd.DataFrame({"product_title": ["NA", "mug"], "product_description": ["", "null"], "category": ["K", "O"],
+                  "text_clean": ["na", "mug"], "label": [0, 1], "price": [1.5, None]}).to_csv(
+        project.processed / "test.csv", index=False)
+    (project.models / "label_map.json").write_text(json.dumps(preprocess.label_map(["K", "O"])))
+    df = load_split(project, "test")
+    assert df["product_title"].tolist() == ["NA", "mug"] and df["product_description"].tolist() == ["", "null"]
+    assert pd.isna(df["price"].iloc[1]) and df["price"].iloc[0] == 1.5
+    assert df["label"].dtype == "int64" and df["category"].dtype == "category"
+    assert list(load_split(project, "test", usecols=["text_clean", "label"]).columns) == ["text_clean", "label"]
+    assert load_label_map(project) == ({0: "K", 1: "O"}, {"K": 0, "O": 1})
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="run Step 3"):
+        load_split(project, "train")

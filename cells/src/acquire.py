@@ -1,8 +1,9 @@
 """Getting the raw data into PROJECT_ROOT/data/raw/ (Option A upload, Option B Kaggle) and
 copying the assignment document from Drive.
 
-Both options skip with a message when usable data is already present (DATA_PATH set, or
-CSV/zip files already in data/raw), so re-running the notebook never re-downloads 1.4M rows.
+Both options skip with a message when usable data is already present (DATA_PATH set: a path,
+URL or Kaggle handle, which the loader reads itself; or CSV/zip files in data/raw or in the parent
+project's data/raw), so re-running the notebook never re-downloads 1.4M rows.
 In Colab, a failure raises `AcquireError` telling the user what to do; elsewhere the cells
 explain and do nothing.
 
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 KAGGLE_DATASET = "asaniczka/amazon-products-dataset-2023-1-4m-products"
-DATA_SUFFIXES = (".csv", ".zip")
 
 
 class AcquireError(RuntimeError):
@@ -28,15 +28,17 @@ class AcquireError(RuntimeError):
 
 
 def data_present(cfg, paths) -> Optional[str]:
-    """Where usable data already is (cfg.data_path or data/raw), else None."""
+    """Where usable data already is (DATA_PATH, data/raw, the parent project's data/raw), else None.
+
+    The same search as the loader's (data.find_source); a URL or Kaggle handle in DATA_PATH counts
+    as present (the loader downloads it)."""
+    import data
+
     if cfg.data_path:
-        if not Path(cfg.data_path).exists():
+        spec = data.parse_source(cfg.data_path)
+        if spec.kind == "path" and not Path(spec.target).exists():
             raise AcquireError(f"DATA_PATH={cfg.data_path!r} does not exist.")
-        return str(cfg.data_path)
-    raw = Path(paths.raw)
-    if raw.is_dir() and any(p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith(".") for p in raw.iterdir()):
-        return str(raw)
-    return None
+    return data.find_source(cfg, paths)
 
 
 def save_upload(name: str, content: bytes, raw_dir: Path) -> list[Path]:

@@ -13,7 +13,6 @@ SVC fit) use stratified subsamples whose sizes are Config values; NB uses all of
 """
 from __future__ import annotations
 
-import json
 import os
 import time
 import warnings
@@ -258,11 +257,12 @@ def train_lstm(train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, cfg, 
     seconds = time.perf_counter() - t0
     with atomic_path(paths.models / "lstm.h5", suffix=".h5") as tmp:
         model.save(tmp)
-    lm = json.loads((paths.models / "label_map.json").read_text(encoding="utf-8"))
+    from splits import load_label_map
+
+    id2label = {str(i): c for i, c in load_label_map(paths)[0].items()}
     atomic_write_json(paths.models / "lstm_vocab.json",
                       {"vocab": vocab, "max_len": max_len, "pad_id": 0, "unk_id": 1, "padding": "pre",
-                       "input": "text_clean (preprocess.TextCleaner output)", "id2label": lm["id2label"]})
-    id2label = lm["id2label"]
+                       "input": "text_clean (preprocess.TextCleaner output)", "id2label": id2label})
     pred_va = model.predict(Xva, batch_size=1024, verbose=0).argmax(1)
     Xte = encode(test["text_clean"], vocab, max_len)
     pred_te = model.predict(Xte, batch_size=1024, verbose=0).argmax(1)
@@ -300,8 +300,8 @@ def run(cfg, paths, models: Iterable[str] = SKLEARN_MODELS, include_lstm: bool =
     import joblib
 
     import feature_engineering as fe
-    import preprocess
     from project import atomic_to_csv, log_summary, record_note, should_skip
+    from splits import load_label_map, load_split
 
     files = artifact_files(paths, include_lstm)
     if should_skip(cfg.force, "step5", *files):
@@ -309,7 +309,7 @@ def run(cfg, paths, models: Iterable[str] = SKLEARN_MODELS, include_lstm: bool =
     vec = joblib.load(paths.models / "tfidf_vectorizer.joblib")
     Xtr, Xva, Xte = (fe.load_matrix(paths, s) for s in fe.SPLITS)
     cols = ["text_clean", "category", "label"]
-    train, val, test = (preprocess.load_split(paths, s, usecols=cols) for s in fe.SPLITS)
+    train, val, test = (load_split(paths, s, usecols=cols) for s in fe.SPLITS)
     ytr = train["category"].astype(str).to_numpy(dtype=object)
     yva = val["category"].astype(str).to_numpy(dtype=object)
     yte = test["category"].astype(str).to_numpy(dtype=object)
@@ -336,8 +336,7 @@ def run(cfg, paths, models: Iterable[str] = SKLEARN_MODELS, include_lstm: bool =
     with atomic_path(paths.models / "baseline.joblib") as tmp:
         shutil.copyfile(paths.models / MODEL_FILES[best_name], tmp)
     if include_lstm:
-        lm = preprocess.load_label_map(paths)
-        rows.append(train_lstm(train, val, test, cfg, paths, n_classes=len(lm["id2label"])))
+        rows.append(train_lstm(train, val, test, cfg, paths, n_classes=len(load_label_map(paths)[0])))
     table = pd.DataFrame(rows).reindex(columns=METRIC_COLUMNS)
     atomic_to_csv(table, files[0])
     sub = "; ".join(f"{r['model']}: {r['notes']}" for r in rows)

@@ -23,7 +23,11 @@ class Config:
     run_mode: str = "full"  # quickstart | smoke | full
     seed: int = 42
     force: bool = False  # re-run steps whose complete artifacts already exist
-    data_path: str = ""  # explicit CSV/zip; empty = data/raw, then the demo catalogue
+    # a CSV, zip, folder, SOURCE!MEMBER, http(s) URL or Kaggle handle owner/name (src/data.py);
+    # empty = data/raw, then parent_project_root's data/raw, then the demo catalogue
+    data_path: str = ""
+    parent_project_root: str = ""  # a PR preview's parent project: its data/raw is read, never written
+    download_dir: str = ""  # URL / Kaggle downloads; empty = PROJECT_ROOT/data/raw/downloads (cache it in CI)
 
     # --- data loading and splitting -------------------------------------------------
     max_rows: Optional[int] = None  # cap rows read (None = all 1.4M)

@@ -205,15 +205,12 @@ def load_models(paths, include_bert: bool = True) -> tuple[dict[str, Any], dict[
 
 
 def known_categories(paths) -> Optional[set[str]]:
-    from splits import load_label_map, load_split
+    from splits import load_label_map
 
-    try:
-        return set(load_split(paths, "train")["category"].astype(str))
+    try:  # the training label set, without reading train.csv for it
+        return set(load_label_map(paths)[0].values())
     except FileNotFoundError:
-        try:
-            return set(load_label_map(paths)[0].values())
-        except FileNotFoundError:
-            return None
+        return None
 
 
 def run(cfg, paths, models: Optional[dict[str, Any]] = None) -> dict[str, Any]:

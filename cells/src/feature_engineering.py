@@ -82,15 +82,15 @@ def run(cfg, paths) -> dict:
     """Fit TF-IDF on train, save it, and save the transformed splits."""
     import joblib
 
-    import preprocess
     from project import atomic_joblib_dump, log_summary, record_note, should_skip
+    from splits import load_split
 
     files = artifact_files(paths)
     if should_skip(cfg.force, "step4", *files):
         vec = joblib.load(files[0])
         return {"skipped": True, "n_features": _n_features(vec), "files": [str(f) for f in files]}
     t0 = time.perf_counter()
-    train = preprocess.load_split(paths, "train", usecols=["text_clean", "category"])
+    train = load_split(paths, "train", usecols=["text_clean", "category"])
     fit_idx = stratified_subsample(train["category"].astype(str).to_numpy(), cfg.tfidf_fit_max_rows, cfg.seed)
     vec = build_vectorizer(cfg, len(train))
     vec.fit(train["text_clean"].to_numpy()[fit_idx])
@@ -98,7 +98,7 @@ def run(cfg, paths) -> dict:
     shapes = {}
     for split in SPLITS:
         texts = train["text_clean"].to_numpy() if split == "train" else \
-            preprocess.load_split(paths, split, usecols=["text_clean"])["text_clean"].to_numpy()
+            load_split(paths, split, usecols=["text_clean"])["text_clean"].to_numpy()
         X = transform_in_chunks(vec, texts)
         _save_npz(paths.processed / f"tfidf_{split}.npz", X)
         shapes[split] = (int(X.shape[0]), int(X.shape[1]), int(X.nnz))

@@ -264,6 +264,7 @@ def run(cfg, paths) -> dict[str, Any]:
     from inference import in_slices
     from project import atomic_path, atomic_to_csv, log_summary, record_note, should_skip
     from sampling import stratified_cap
+    from splits import load_split
 
     if not cfg.hybrid:
         print("[step5b] cfg.hybrid is False: the hybrid model is skipped.")
@@ -277,7 +278,7 @@ def run(cfg, paths) -> dict[str, Any]:
         return {"skipped": True, "metrics": table[table["model"] == "hybrid"], "files": [str(f) for f in files]}
     train_cap, eval_cap = row_caps(cfg)
     cols = ["product_title", "product_description", "category", "label"]
-    frames = {s: preprocess.load_split(paths, s, usecols=cols) for s in ("train", "val", "test")}
+    frames = {s: load_split(paths, s, usecols=cols) for s in ("train", "val", "test")}
     n_test_all = len(frames["test"])
     train, val, test = (stratified_cap(frames[s], n, cfg.seed)
                         for s, n in (("train", train_cap), ("val", eval_cap), ("test", eval_cap)))

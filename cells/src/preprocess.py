@@ -11,7 +11,6 @@ every saved baseline Pipeline, so serving cleans text exactly as training did.
 """
 from __future__ import annotations
 
-import json
 import re
 import time
 from typing import Iterable, Optional
@@ -225,14 +224,47 @@ def apply_rare_class_rule(df: pd.DataFrame, min_rows: int, strategy: str) -> tup
     return df, rare
 
 
-def stratified_split(df: pd.DataFrame, test_size: float, val_size: float, seed: int):
+def _strata(y: np.ndarray) -> np.ndarray:
+    """Labels train_test_split can stratify on: classes with one row share a stratum."""
+    s = pd.Series(y, dtype=object)
+    counts = s.value_counts()
+    few = counts.index[counts < 2]
+    if len(few) == 0:
+        return np.asarray(y)
+    strat = s.where(~s.isin(few), "\0few").to_numpy()
+    if (strat == "\0few").sum() < 2:  # a single such row joins the largest class
+        strat[strat == "\0few"] = counts.index[0]
+    return strat
+
+
+def grouped_split(y, groups, test_size, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (train, test) positions; rows sharing a group id all land on the same side.
+
+    The groups are data.title_groups: one title with several categories. Without shared
+    groups this is exactly train_test_split(stratify=y), so the split is the plain one."""
     from sklearn.model_selection import train_test_split
 
-    idx = np.arange(len(df))
+    y = np.asarray(y)
+    idx = np.arange(len(y))
+    if groups is None:
+        return tuple(train_test_split(idx, test_size=test_size, stratify=_strata(y), random_state=seed))
+    groups = np.asarray(groups)
+    _, first = np.unique(groups, return_index=True)
+    if len(first) == len(y):
+        return tuple(train_test_split(idx, test_size=test_size, stratify=_strata(y), random_state=seed))
+    first = np.sort(first)  # one row stands for its group; the others follow it
+    _, rep_test = train_test_split(first, test_size=test_size, stratify=_strata(y[first]), random_state=seed)
+    in_test = np.isin(groups, groups[rep_test])
+    return idx[~in_test], idx[in_test]
+
+
+def stratified_split(df: pd.DataFrame, test_size: float, val_size: float, seed: int, groups=None):
+    """Positions of train/val/test, stratified by category; `groups` (one id per row) never straddle."""
     y = df["category"].astype(str).to_numpy()
-    rest, test = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
-    train, val = train_test_split(rest, test_size=val_size / (1 - test_size), stratify=y[rest], random_state=seed)
-    return train, val, test
+    g = None if groups is None else np.asarray(groups)
+    rest, test = grouped_split(y, g, test_size, seed)
+    tr, va = grouped_split(y[rest], None if g is None else g[rest], val_size / (1 - test_size), seed)
+    return rest[tr], rest[va], test
 
 
 def label_map(categories: Iterable[str]) -> dict:
@@ -240,26 +272,9 @@ def label_map(categories: Iterable[str]) -> dict:
     return {"id2label": {str(i): n for i, n in enumerate(names)}, "label2id": {n: i for i, n in enumerate(names)}}
 
 
-def load_label_map(paths) -> dict:
-    return json.loads((paths.models / "label_map.json").read_text(encoding="utf-8"))
-
-
 def split_files(paths) -> list:
+    """What Step 3 writes (read back with splits.load_split / splits.load_label_map)."""
     return [paths.processed / f"{s}.csv" for s in ("train", "val", "test")] + [paths.models / "label_map.json"]
-
-
-def load_split(paths, name: str, usecols: Optional[list[str]] = None) -> pd.DataFrame:
-    text_cols = ("text_clean", "product_title", "product_description")
-    df = pd.read_csv(paths.processed / f"{name}.csv", usecols=usecols, dtype={c: str for c in text_cols},
-                     low_memory=False)
-    for c in text_cols:  # "" was written for missing text; numeric metadata keeps its NaN
-        if c in df.columns:
-            df[c] = df[c].fillna("")
-    if "category" in df.columns:
-        df["category"] = df["category"].astype("category")
-    if "label" in df.columns:
-        df["label"] = df["label"].astype(np.int32)
-    return df
 
 
 def run(cfg, paths, df: Optional[pd.DataFrame] = None, info: Optional[dict] = None) -> dict:
@@ -267,12 +282,15 @@ def run(cfg, paths, df: Optional[pd.DataFrame] = None, info: Optional[dict] = No
     from project import atomic_to_csv, atomic_write_json, log_summary, record_note, should_skip
 
     if should_skip(cfg.force, "step3", *split_files(paths)):
-        lm = load_label_map(paths)
-        return {"skipped": True, "n_classes": len(lm["id2label"]), "files": [str(p) for p in split_files(paths)]}
+        from splits import load_label_map
+
+        return {"skipped": True, "n_classes": len(load_label_map(paths)[0]), "files": [str(p) for p in split_files(paths)]}
     import data
 
     if df is None:
         df, info = data.load_dataset(cfg, paths)
+    if info is not None:
+        data.note_duplicates(paths, info)
     t0 = time.perf_counter()
     cleaner = TextCleaner.from_config(cfg)
     title_clean = clean_series(df["product_title"], **cleaner.get_params())
@@ -302,7 +320,8 @@ def run(cfg, paths, df: Optional[pd.DataFrame] = None, info: Optional[dict] = No
         raise data.DataError("Fewer than 2 categories left after the rare-class rule; lower min_rows_per_class.")
     lm = label_map(df["category"].cat.categories)
     df = df.assign(label=df["category"].astype(str).map(lm["label2id"]).astype(np.int32))
-    tr, va, te = stratified_split(df, cfg.test_size, cfg.val_size, cfg.seed)
+    # one title with several categories: all its rows on one side, so no title is in train and test
+    tr, va, te = stratified_split(df, cfg.test_size, cfg.val_size, cfg.seed, groups=data.title_groups(df["product_title"]))
     for name, idx in (("train", tr), ("val", va), ("test", te)):
         atomic_to_csv(df.iloc[idx], paths.processed / f"{name}.csv")
     atomic_write_json(paths.models / "label_map.json", lm)

@@ -72,14 +72,10 @@ def build_tiny_bert(texts: Iterable[str], out_dir: os.PathLike | str, vocab_size
 
 
 def _training_texts(paths) -> list[str]:
-    import pandas as pd
+    from splits import load_split
 
-    train_csv = paths.processed / "train.csv"
-    if not train_csv.is_file():
-        raise FileNotFoundError(f"{train_csv} is missing: run Step 3 (preprocessing) first")
-    df = pd.read_csv(train_csv, keep_default_na=False)
-    cols = [c for c in ("product_title", "product_description") if c in df.columns]
-    return [t for c in cols for t in df[c].astype(str).tolist()]
+    df = load_split(paths, "train", usecols=["product_title", "product_description"])
+    return [t for c in ("product_title", "product_description") for t in df[c].tolist()]
 
 
 def resolve_one(name: str, paths, texts: Optional[Iterable[str]] = None) -> str:

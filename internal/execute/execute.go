@@ -59,7 +59,7 @@ type Options struct {
 	CellsDir    string // default "cells"
 	OutDir      string // default "build"
 	ProjectRoot string // default ./product_categorization_project, passed as an absolute path
-	DataPath    string // optional; when set it must exist, and is injected as DATA_PATH
+	DataPath    string // optional; checked by CheckDataPath, injected as DATA_PATH
 	SampleSize  int    // optional; > 0 injects SAMPLE_SIZE (the Quick Start's rows)
 	ModelName   string // optional; injects MODEL_NAME
 	Python      string // default validate.DefaultPython()
@@ -482,20 +482,11 @@ func defaults(o *Options) error {
 	}
 	o.ProjectRoot = abs
 	if o.DataPath != "" {
-		// Checked before anything is built or run, so a typo leaves
-		// PROJECT_ROOT untouched.
-		st, err := os.Stat(o.DataPath)
-		switch {
-		case err != nil && os.IsNotExist(err):
-			return &InputError{Msg: fmt.Sprintf("data file not found: %s", o.DataPath)}
-		case err != nil:
-			return &InputError{Msg: fmt.Sprintf("data file %s: %v", o.DataPath, err)}
-		case st.IsDir():
-			return &InputError{Msg: fmt.Sprintf("data path %s is a directory; give the CSV or zip file", o.DataPath)}
+		data, err := CheckDataPath(o.DataPath)
+		if err != nil {
+			return err
 		}
-		if abs, err := filepath.Abs(o.DataPath); err == nil {
-			o.DataPath = abs
-		}
+		o.DataPath = data
 	}
 	if o.SampleSize < 0 {
 		return &InputError{Msg: fmt.Sprintf("sample size must be positive, got %d", o.SampleSize)}

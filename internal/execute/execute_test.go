@@ -173,6 +173,12 @@ func TestFailures(t *testing.T) {
 			want: []string{"ValueError: boom from fixture", "section: Step 3 — Failing step", "traceback:", "----> 4 boom()"},
 		},
 		{
+			name: "bad data",
+			code: "class DataError(ValueError):\n    pass\nraise DataError(\"x.csv: the file is empty (0 bytes).\")\n",
+			kind: CellError, exit: ExitBadInput, wantLine: "raise DataError(\"x.csv: the file is empty (0 bytes).\")",
+			want: []string{"DataError: x.csv: the file is empty (0 bytes).", "traceback:"},
+		},
+		{
 			name: "timeout",
 			code: "import time\nprint(\"sleeping\")\ntime.sleep(30)\n",
 			kind: Timeout, exit: ExitTimeout, wantLine: "import time",
@@ -269,7 +275,7 @@ func TestBadInput(t *testing.T) {
 		{"missing data file", Options{Mode: ModeSmoke, DataPath: filepath.Join(tmp, "nope.csv")}, "data file not found: " + filepath.Join(tmp, "nope.csv")},
 		{"unknown mode", Options{Mode: "fast"}, `unknown mode "fast"`},
 		{"no mode", Options{}, "--mode is required"},
-		{"data is a dir", Options{Mode: ModeFull, DataPath: tmp}, "is a directory"},
+		{"member of a missing zip", Options{Mode: ModeFull, DataPath: filepath.Join(tmp, "nope.zip") + "!a.csv"}, "data file not found"},
 		{"cells that don't build", Options{Mode: ModeFull, CellsDir: filepath.Join(tmp, "empty")}, "no cell files"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
