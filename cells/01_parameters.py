@@ -6,3 +6,4 @@ PROJECT_ROOT_OVERRIDE = ""  # outside Colab: where artifacts go (default ./produ
 PARENT_PROJECT_ROOT = ""  # a preview's parent project: its data/raw is read (never written) when PROJECT_ROOT's has none
 FORCE = False  # True = redo steps whose complete artifacts already exist
 MODEL_NAME = ""  # empty = Config default (bert-base-uncased)
+TIME_BUDGET_MINUTES = 0  # minutes the whole run may take; 0 = the mode's default (full 180, smoke 20); heavy steps are sized to fit

@@ -45,6 +45,8 @@
 
 # %% src="fallback.py" tags=["quickstart"]
 
+# %% src="budget.py" tags=["quickstart"]
+
 # %% src="tiny_model.py" tags=["quickstart"]
 
 # %% src="embeddings.py" tags=["quickstart"]
@@ -77,5 +79,5 @@ if SRC_DIR not in sys.path:
 importlib.invalidate_caches()
 import setup_run
 
-cfg, paths = setup_run.init(RUN_MODE, PROJECT_ROOT, DATA_PATH, SAMPLE_SIZE, FORCE, MODEL_NAME,
+cfg, paths = setup_run.init(RUN_MODE, PROJECT_ROOT, DATA_PATH, SAMPLE_SIZE, FORCE, MODEL_NAME, TIME_BUDGET_MINUTES,
                             parent_project_root=PARENT_PROJECT_ROOT)

@@ -54,7 +54,8 @@ def test_fallbacks_in_real_training(project: Paths, monkeypatch):
     plan = [{"model_name": missing, "batch_size": 16, "grad_accum": 1, "use_cpu": True, "why": "requested"}]
     plan += fallback.build_plan("tiny-bert", "tiny-bert", 16, on_gpu=False, min_batch_size=4)
     res = finetune.run(smoke_cfg(project, num_train_epochs=1.0), project, plan=plan)
-    assert attempts == [(missing, 16), ("tiny-bert", 16), ("tiny-bert", 8), ("tiny-bert", 4)]
+    # the missing model fails already in its timing probe, before any training attempt
+    assert attempts == [("tiny-bert", 16), ("tiny-bert", 8), ("tiny-bert", 4)]
     assert res["per_device_train_batch_size"] == 4 and res["gradient_accumulation_steps"] == 4
     assert [f["kind"] for f in res["fallbacks"]] == ["model_load", "oom", "oom"]
     note = read_notes(project)["fallbacks: Step 6 fine-tuning"]
@@ -149,3 +150,89 @@ def test_training_arguments_follow_v5_and_the_gpu(trained: Paths):
     assert args.load_best_model_at_end and args.train_sampling_strategy == "group_by_length"
     assert args.warmup_steps == pytest.approx(cfg.warmup_fraction)
     assert args.report_to == ["tensorboard"]
+
+
+def test_changed_data_between_an_interrupted_and_a_resumed_run_starts_fresh(project):
+    build_project(project, with_models=False)
+    cfg = smoke_cfg(project, num_train_epochs=1.0, eval_steps=2, early_stopping_patience=0)
+    stop, first_step = _callbacks()
+    with pytest.raises(Interrupt):
+        finetune.run(cfg, project, callbacks=[stop])
+    ckpt_root = finetune.checkpoint_root(project, "tiny-bert")
+    assert (ckpt_root / "checkpoint-4").is_dir() and (ckpt_root / finetune.FINGERPRINT_FILE).is_file()
+    build_project(project, seed=1, with_models=False)  # Step 3 re-run on other data
+    res = finetune.run(cfg, project, callbacks=[first_step()])
+    assert res["resumed_from"] is None and first_step.first == 1  # trained from step 1, not 5
+    assert res["global_step"] == 14
+    note = read_notes(project)["resume: Step 6 fingerprint"]
+    assert "the data changed (split hash" in note and "checkpoint-4" in note and "started fresh" in note
+    assert "resume: Step 6 fine-tuning" not in read_notes(project)
+    assert not ckpt_root.exists()  # a finished run leaves bert_final, not GBs of checkpoints
+
+
+def test_fingerprint_follows_data_labels_and_recipe_not_the_batch_split(project):
+    build_project(project, with_models=False)
+    cfg = smoke_cfg(project)
+    dev = {"cuda_available": False, "device": "cpu"}
+    s = finetune.initial_plan(cfg, dev)[0]
+    inputs = finetune.finetune_inputs(cfg, project)
+    fp = finetune.fingerprint(cfg, s, inputs, dev)
+    assert finetune.fingerprint(cfg, s, finetune.finetune_inputs(cfg, project), dev) == fp  # stable
+    # an out-of-memory fallback keeps the effective batch: its checkpoints stay resumable
+    assert finetune.fingerprint(cfg, {**s, "batch_size": 8, "grad_accum": 2}, inputs, dev) == fp
+    diff = finetune.fingerprint_differences
+    lr = finetune.fingerprint(smoke_cfg(project, learning_rate=2e-3), s, inputs, dev)
+    assert diff(fp, lr) == ["the training config changed (learning_rate: 0.001 -> 0.002)"]
+    swapped = {0: inputs["id2label"][1], 1: inputs["id2label"][0], **{k: v for k, v in inputs["id2label"].items()
+                                                                       if k > 1}}
+    assert diff(fp, finetune.fingerprint(cfg, s, {**inputs, "id2label": swapped}, dev))[0].startswith(
+        "the label map changed")
+    titles_only = finetune.fingerprint(cfg, s, {**inputs, "pair": False}, dev)
+    assert "text_pair: True -> False" in diff(fp, titles_only)[0]
+    # checkpoints without a fingerprint (an older run) are not trusted either
+    root = project.models / "ckpts"
+    (root / "checkpoint-2").mkdir(parents=True)
+    assert finetune.resume_sizing(root, fp, project) is None and not (root / "checkpoint-2").exists()
+    assert "carry no fingerprint" in read_notes(project)["resume: Step 6 fingerprint"]
+
+
+def test_a_small_time_budget_cuts_epochs_then_rows_and_says_so(project):
+    build_project(project, n=600, with_models=False)  # 420 training rows
+    cfg = smoke_cfg(project, num_train_epochs=3.0, time_budget_minutes=0.05, finetune_min_rows=100)
+    res = finetune.run(cfg, project)
+    assert res["n_train_available"] == 420 and res["n_train"] == 100 and res["num_train_epochs"] == 1.0
+    assert res["time_budget"]["sizing"]["rows"] == 100
+    note = read_notes(project)["time budget"]
+    assert "Step 6: fine-tuning" in note and "training rows/s" in note
+    assert "epochs 3 -> 1" in note and "rows 420 -> 100" in note
+    assert "100 of 420 rows" in project.summary.read_text()
+    plan = json.loads((project.experiments / "time_budget.json").read_text())["steps"]["finetune"]
+    assert plan["actual_seconds"] > 0 and plan["allowed_seconds"] >= 0
+
+
+def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypatch):
+    import shutil
+
+    import tiny_model
+
+    build_project(project, with_models=False)
+    first = tiny_model.resolve_one("tiny-bert", project, ["warm up the vocabulary"] * 5)
+    faster = str(project.models / "tiny-bert-copy")
+    shutil.copytree(first, faster)
+    real = finetune.probe_training
+
+    def slow_first(cfg, paths, settings, *a, **kw):
+        probe = real(cfg, paths, settings, *a, **kw)
+        if settings["model_name"] == "tiny-bert":  # as if it were bert-base on 2 CPU cores
+            probe = {**probe, "seconds_per_row": 60.0}
+        return probe
+
+    monkeypatch.setattr(finetune, "probe_training", slow_first)
+    cfg = smoke_cfg(project, num_train_epochs=1.0, fallback_model_name="tiny-bert", cpu_model_name=faster)
+    pre = finetune.precheck(cfg, project)
+    assert pre["model"] == faster and pre["plan"]["rows"] == 210 and not pre["plan"]["cuts"]
+    note = read_notes(project)["fallbacks: Step 6 pre-check"]
+    assert "failed (too_slow)" in note and "one epoch over 210 rows" in note
+    res = finetune.run(cfg, project)  # starts where the pre-check ended: no second probe of tiny-bert
+    assert res["model_name"] == faster and res["fallbacks"] == []
+    assert "instead of tiny-bert (tiny-bert: too_slow)" in read_notes(project)["Step 6 model"]

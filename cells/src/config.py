@@ -15,6 +15,22 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Optional
 
 RUN_MODES = ("quickstart", "smoke", "full")
+# Minutes a run may take when TIME_BUDGET_MINUTES is 0 or empty. Full: a Colab T4 runs every
+# step of the 1.4M-row dataset at the seed's sizes (bert-base, 3 epochs x 200k rows) in ~1.5 h;
+# the rest is headroom. Smoke: CI's tiny sizes need a few minutes, nothing is cut.
+DEFAULT_TIME_BUDGET_MINUTES = {"quickstart": 10.0, "smoke": 20.0, "full": 180.0}
+
+
+def resolve_time_budget(value: Any, run_mode: str) -> float:
+    """Minutes for the run: `value` when positive, else the mode's default (0, "", None = default)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        value = 0
+    try:
+        minutes = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"TIME_BUDGET_MINUTES must be a number of minutes (0 = the {run_mode} default), "
+                         f"got {value!r}") from None
+    return minutes if minutes > 0 else DEFAULT_TIME_BUDGET_MINUTES.get(run_mode, DEFAULT_TIME_BUDGET_MINUTES["full"])
 
 
 @dataclass
@@ -164,9 +180,28 @@ class Config:
     n_example_predictions: int = 10  # rows in each of the correct/incorrect prediction CSVs
     tune_bert_train_rows: int = 5_000  # BERT Optuna trials are short runs on this many train rows
 
+    # --- time budget (src/budget.py) -----------------------------------------------------
+    # The wall time the whole run may take: notebook parameter TIME_BUDGET_MINUTES (the Go
+    # tool's --time-budget-minutes / the action's time-budget-minutes); 0 or empty = the mode's
+    # default (DEFAULT_TIME_BUDGET_MINUTES). Measured rates size every step that can be sized
+    # (embedding rows, fine-tuning rows x epochs, LSTM rows, Optuna trials, explained examples)
+    # to fit it; NOTES.md and summary.txt say what was cut and why.
+    time_budget_minutes: float = 0.0
+    budget_margin_fraction: float = 0.05  # held back for what the estimates miss (at least 1 min)
+    # bert-base fine-tunes at ~1-3 rows/s on 2 CPU cores: when neither model_name nor
+    # fallback_model_name can see every fine-tuning row once in its share of the budget, this
+    # model (MiniLM-L6: 6 layers x 384, 22M parameters, ~30 rows/s on 2 cores) takes their place.
+    cpu_model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    finetune_min_rows: int = 1_000  # the budget never cuts below these (a step does at least this much)
+    finetune_min_eval_rows: int = 200
+    embed_min_rows: int = 1_000
+    lstm_min_rows: int = 2_000
+
     def __post_init__(self) -> None:
         if self.run_mode not in RUN_MODES:
             raise ValueError(f"run_mode must be one of {RUN_MODES}, got {self.run_mode!r}")
+        resolve_time_budget(self.time_budget_minutes, self.run_mode)  # a bad value fails here, in one line
+        self.time_budget_minutes = float(self.time_budget_minutes or 0)  # 0 stays 0: "the mode's default"
         if self.rare_class_strategy not in ("drop", "other"):
             raise ValueError("rare_class_strategy must be 'drop' or 'other'")
         if not 0 < self.test_size < 1 or not 0 < self.val_size < 1:
@@ -197,7 +232,7 @@ class Config:
                 n_confused_classes=10, n_roc_classes=4, tfidf_max_features=20_000,
                 hybrid_encoders=("tiny-bert",), hybrid_cpu_encoders=("tiny-bert",), hybrid_cpu_max_rows=2_000,
                 hybrid_cpu_eval_rows=1_000,
-                hybrid_max_train_rows=2_000,
+                hybrid_max_train_rows=2_000, cpu_model_name="tiny-bert",
             )
         base.update(overrides)
         return cls(**base)

