@@ -318,6 +318,9 @@ func (r *runner) run(ctx context.Context) int {
 		return 1
 	}
 
+	if r.closing() {
+		return r.closePR(ctx)
+	}
 	ok := r.pipeline(ctx)
 	r.redactFiles()
 	r.publish(ctx, ok)
@@ -488,102 +491,6 @@ func (r *runner) redactFiles() {
 	}
 }
 
-// target is where this run publishes: a pull request's own ci/pr-<N>/, or the
-// pushed branch's ci/<branch>/ (the default branch also writes the top notebook).
-func (r *runner) target() drive.Target {
-	if r.pr.Number > 0 {
-		return drive.PRTarget(r.pr.Number)
-	}
-	branch, isBranch := strings.CutPrefix(r.ctx.Ref, "refs/heads/")
-	if !isBranch {
-		return drive.BranchTarget(strings.TrimPrefix(r.ctx.Ref, "refs/"), "")
-	}
-	return drive.BranchTarget(branch, r.ctx.Event.Repository.DefaultBranch)
-}
-
-func (r *runner) publish(ctx context.Context, ok bool) {
-	c := r.cfg
-	switch {
-	case r.pr.Fork:
-		r.rep.PublishMsg = forkMessage(c.Mode, r.happened(), r.pr)
-		r.gh.Infof("Pull request from a fork (%s): its run gets no secrets, so nothing is published to Google Drive; the report is written to %s for the notebook-comment workflow to post.", r.pr.HeadRepo, c.ReportDir)
-		return
-	case !ok:
-		r.rep.PublishMsg = "Not published: the notebook must build, validate and run first."
-		r.gh.Infof("publish skipped: an earlier step failed")
-		return
-	}
-	t := r.target()
-	plan, err := drive.BuildPlan(drive.Sources{
-		ProjectRoot: existingDir(c.ProjectRoot), Notebook: r.notebook,
-		SrcDir: existingDir(filepath.Join(c.OutDir, "src")), MaxFileBytes: c.MaxFileBytes,
-	}, t)
-	if err != nil {
-		r.rep.PublishMsg = "Not published: " + err.Error()
-		r.fail("", 0, "publish: "+err.Error())
-		return
-	}
-	for _, s := range plan.Skipped {
-		if !strings.HasSuffix(s.Rel, "/") || s.Reason == "training checkpoint" {
-			r.gh.Infof("not published: %s (%s)", s.Rel, s.Reason)
-		}
-	}
-	r.gh.Group("Publish to " + t.Dir())
-	defer r.gh.EndGroup()
-	creds := c.Creds
-	creds.TokenURL = r.d.TokenURL
-	opts := drive.Options{
-		FolderID: c.FolderID, LocalRoot: c.LocalDriveRoot, Share: c.Share,
-		Endpoint: r.d.DriveEndpoint, HTTPClient: r.d.HTTPClient, Backoff: r.d.DriveBackoff, Logf: r.gh.Infof,
-	}
-	if creds.Empty() {
-		if c.FolderID != "" {
-			r.gh.Warningf("folder-id is set but no Google credentials reached this run (are the secrets defined, and is this not a Dependabot or fork run?); publishing to the local folder %s instead", drive.LocalProjectRoot(c.LocalDriveRoot))
-		}
-		opts.FolderID = ""
-	}
-	pub, err := drive.Open(ctx, creds, opts)
-	var rep *drive.Report
-	if err == nil {
-		rep, err = pub.Publish(ctx, plan)
-	}
-	if err != nil {
-		if opts.FolderID == "" {
-			r.rep.PublishMsg = "Not published: " + err.Error()
-			r.fail("", 0, "publish: "+err.Error())
-		} else {
-			r.rep.PublishMsg = "Publishing to Google Drive failed: " + err.Error()
-			r.fail("", 0, "publish to Google Drive: "+err.Error())
-		}
-		return
-	}
-	for _, w := range rep.Warnings {
-		r.gh.Warningf("%s", w)
-	}
-	r.published = rep.Target
-	if rep.Target == "local" {
-		r.rep.PublishMsg = fmt.Sprintf("Not published to Google Drive (no credentials configured); copied to `%s` on the runner.", rep.Root)
-		r.gh.Infof("published locally to %s (%s)", rep.Root, t.Dir())
-		return
-	}
-	r.fileID = rep.Notebook.ID
-	r.rep.ColabURL = rep.Notebook.URL
-	r.rep.FolderURL = rep.FolderURL
-	r.gh.Infof("Colab: %s", rep.Notebook.URL)
-}
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
-
-func existingDir(p string) string {
-	if p == "" || !isDir(p) {
-		return ""
-	}
-	return p
-}
-
 // maxAnnotations is GitHub's limit of error annotations shown per step.
 const maxAnnotations = 10
 
@@ -633,6 +540,18 @@ func (r *runner) fail(file string, line int, msg string) {
 		fields["line"] = strconv.Itoa(line)
 	}
 	r.gh.WithFieldsMap(fields).Errorf("%s", msg)
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func existingDir(p string) string {
+	if p == "" || !isDir(p) {
+		return ""
+	}
+	return p
 }
 
 func (r *runner) comment(ctx context.Context) {

@@ -50,9 +50,13 @@ func TestActionYMLMatchesInputs(t *testing.T) {
 	env["INPUT_MODE"], env["INPUT_SHARE"], env["INPUT_COMMENT"], env["INPUT_MAX_FILE_MB"], env["INPUT_QUICKSTART_SAMPLE_SIZE"] = "full", "true", "false", "7", "12"
 	env["INPUT_TIME_BUDGET_MINUTES"], env["INPUT_TIMEOUT_PER_CELL"], env["INPUT_RUN_TIMEOUT"] = "60", "90s", "2h"
 	env["INPUT_CREDENTIALS"] = `{"type": "service_account"}`
+	env["INPUT_SHARE_WITH"], env["INPUT_SHARE_ROLE"] = "x-share-with@example.com", "commenter"
 	c, err := readConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(c.ShareWith) != 1 || c.ShareWith[0].Email != "x-share-with@example.com" || c.ShareWith[0].Role != "commenter" {
+		t.Errorf("share-with/share-role did not reach the config: %+v", c.ShareWith)
 	}
 	got := strings.Join([]string{c.CellsDir, c.DataPath, c.ModelName, c.OutDir, c.ProjectRoot, c.LocalDriveRoot, c.FolderID, c.GitHubToken,
 		c.Creds.ClientID, c.Creds.ClientSecret, c.Creds.RefreshToken, c.Creds.AccessToken, c.ReportDir, c.Python}, " ")

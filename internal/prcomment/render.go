@@ -63,6 +63,10 @@ type Report struct {
 	Models     []ModelRow
 	ExecErr    string   // one line: why the execution did not finish
 	Failure    *Failure // the cell it stopped at, with its traceback
+
+	Published *Publication // where the notebook went on Drive (preview folder, kept revisions)
+	Compare   *Comparison  // the default branch's last Quick Start; nil: not compared
+	Closed    *Closed      // the pull request was closed: the whole comment says so
 }
 
 // Comment renders the sticky comment body, at most limit bytes (MaxBody if 0).
@@ -123,6 +127,9 @@ func truncateUTF8(s string, n int) string {
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 func body(r Report, keepProblems, keepModels, keepTraceback int) string {
+	if r.Closed != nil {
+		return closedBody(r.Closed)
+	}
 	var b strings.Builder
 	b.WriteString("### Product categorization notebook\n\n")
 	switch {
@@ -135,6 +142,7 @@ func body(r Report, keepProblems, keepModels, keepTraceback int) string {
 		// Written by the action itself (never cut): what happened and what to do.
 		fmt.Fprintf(&b, "> %s\n\n", strings.Join(strings.Fields(r.PublishMsg), " "))
 	}
+	previewHeadline(&b, r)
 
 	b.WriteString("| | |\n|---|---|\n")
 	if r.Commit != "" {
@@ -187,6 +195,7 @@ func body(r Report, keepProblems, keepModels, keepTraceback int) string {
 		b.WriteString("#### Quick Start metrics\n\n")
 		b.WriteString(QuickStartTable(*q))
 		b.WriteString("\n")
+		b.WriteString(comparisonSection(r.Compare, q, r.Commit))
 	}
 	if len(r.Models) > 0 {
 		b.WriteString("#### Full pipeline: model comparison\n\n")
@@ -198,6 +207,7 @@ func body(r Report, keepProblems, keepModels, keepTraceback int) string {
 			fmt.Fprintf(&b, "\n… and %d more models in results/metrics.csv\n", n)
 		}
 		b.WriteString("\n")
+		b.WriteString(accuracyChart(r.Models[:keepModels]))
 	}
 	return b.String()
 }
