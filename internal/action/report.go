@@ -190,7 +190,7 @@ func (a *Artifact) sanitize() {
 		f.Kind, f.Cell, f.Section, f.File = clip(f.Kind, 20), clip(f.Cell, 20), clip(f.Section, maxShort), clip(f.File, maxShort)
 		f.CellID, f.Exception, f.Timeout, f.Line = clip(f.CellID, 64), clip(f.Exception, 2000), clip(f.Timeout, 20), clamp(f.Line)
 		if len(f.Traceback) > maxTraceback {
-			f.Traceback = strings.ToValidUTF8(f.Traceback[len(f.Traceback)-maxTraceback:], "")
+			f.Traceback = "… (the report's traceback was cut to its last 32 KiB)\n" + strings.ToValidUTF8(f.Traceback[len(f.Traceback)-maxTraceback:], "")
 		}
 		f.Traceback = strings.ToValidUTF8(f.Traceback, "�")
 	}
