@@ -51,7 +51,8 @@ func (r *runner) record(t drive.Target) []byte {
 	if err != nil {
 		return nil
 	}
-	return append(b, '\n')
+	// The metrics are the notebook's output (pull request code): redacted like every file.
+	return append([]byte(r.red.String(string(b))), '\n')
 }
 
 // openPublisher connects to the Drive folder, or to the local stand-in when no
