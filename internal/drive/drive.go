@@ -443,6 +443,25 @@ func (c *Client) trash(ctx context.Context, e *entry) (string, error) {
 	return "the Drive trash (restore it from Trash within 30 days)", nil
 }
 
+func (c *Client) children(ctx context.Context, dir *entry) ([]*entry, error) {
+	var out []*entry
+	err := c.retry(ctx, "list "+dir.Rel, func() error {
+		found, err := c.list(ctx, fmt.Sprintf("'%s' in parents and trashed = false", EscapeQ(dir.ID)), "")
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, f := range found {
+			out = append(out, c.toEntry(f, path.Join(dir.Rel, f.Name)))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, c.explain(err, "list "+dir.Rel)
+	}
+	return out, nil
+}
+
 func (c *Client) grant(ctx context.Context, e *entry, g Grant) (string, error) {
 	var have []*drivev3.Permission
 	err := c.retry(ctx, "list permissions of "+e.Rel, func() error {

@@ -207,8 +207,8 @@ func (s *localStore) keepRevision(_ context.Context, e *entry) (string, error) {
 	return "a copy at " + dst, nil
 }
 
-// trash moves the folder to Trash/ beside MyDrive/, as Drive's trash keeps a trashed
-// item's name: a second one of that name gets " (2)".
+// trash moves the folder or file to Trash/ beside MyDrive/, as Drive's trash keeps
+// a trashed item's name: a second one of that name gets " (2)".
 func (s *localStore) trash(_ context.Context, e *entry) (string, error) {
 	dst := filepath.Join(s.root, localTrash, e.Name)
 	for n := 2; exists(dst); n++ {
@@ -222,7 +222,7 @@ func (s *localStore) trash(_ context.Context, e *entry) (string, error) {
 	}
 	return dst, s.update(func(m *manifest) {
 		for rel := range m.Files {
-			if strings.HasPrefix(rel, e.Rel+"/") {
+			if rel == e.Rel || strings.HasPrefix(rel, e.Rel+"/") {
 				delete(m.Files, rel)
 			}
 		}
@@ -232,6 +232,28 @@ func (s *localStore) trash(_ context.Context, e *entry) (string, error) {
 			}
 		}
 	})
+}
+
+func (s *localStore) children(_ context.Context, dir *entry) ([]*entry, error) {
+	des, err := os.ReadDir(dir.ID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	var out []*entry
+	for _, d := range des {
+		rel := path.Join(dir.Rel, d.Name())
+		if d.IsDir() {
+			out = append(out, &entry{ID: s.abs(rel), Rel: rel, Name: d.Name(), Folder: true, Ours: m.Folders[rel]})
+			continue
+		}
+		_, ours := m.Files[rel]
+		out = append(out, &entry{ID: s.abs(rel), Rel: rel, Name: d.Name(), Ours: ours})
+	}
+	return out, nil
 }
 
 func (s *localStore) grant(context.Context, *entry, Grant) (string, error) {

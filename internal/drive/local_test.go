@@ -84,6 +84,25 @@ func TestLocalPublishMirrorsDrive(t *testing.T) {
 		}
 	}
 
+	// A later run that does not produce the CI summary: the action's copy goes, the user's stays.
+	if err := os.Remove(filepath.Join(fx.project, "summary.txt")); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(fx.project, "NOTES.md"), "# CI notes")
+	publishLocal(t, root, fx.sources(), mainTarget)
+	write(t, filepath.Join(fx.project, "summary.txt"), "CI summary")
+	if err := os.Remove(filepath.Join(fx.project, "NOTES.md")); err != nil {
+		t.Fatal(err)
+	}
+	pruned := publishLocal(t, root, fx.sources(), mainTarget)
+	if len(pruned.Stale) != 1 || pruned.Stale[0] != "ci/main/run/NOTES.md" || exists(filepath.Join(base, "ci", "main", "run", "NOTES.md")) {
+		t.Errorf("stale %v", pruned.Stale)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "Trash", "NOTES.md")); string(b) != "# CI notes" {
+		t.Errorf("the earlier run's NOTES.md is not in Trash/: %q", b)
+	}
+	tree = treeOf(t, base)
+
 	// A pull request: its own folder, the top untouched.
 	top := tree[NotebookFile]
 	pr := publishLocal(t, root, fx.sources(), PRTarget(5))

@@ -44,6 +44,8 @@ type store interface {
 	// trash moves e (a folder and all below it) where it can be restored from, and
 	// says where.
 	trash(ctx context.Context, e *entry) (string, error)
+	// children lists what is directly inside the folder dir.
+	children(ctx context.Context, dir *entry) ([]*entry, error)
 	// grant gives g on e unless an equal or stronger grant exists; it says which.
 	grant(ctx context.Context, e *entry, g Grant) (string, error)
 	// mountPath is rel's path in the file system a notebook opened from it sees:
@@ -136,6 +138,7 @@ type Report struct {
 	Skipped   []Skip
 	NotOurs   []string // same-named files someone else made, left untouched
 	Kept      []Kept
+	Stale     []string // the action's files in ci/<ref>/run/ this run did not produce, trashed
 	Warnings  []string
 }
 
@@ -179,6 +182,9 @@ func (p *Publisher) Publish(ctx context.Context, plan Plan) (*Report, error) {
 			rep.Notebook.MountPath = mount
 		}
 	}
+	if err := p.prune(ctx, rep, plan); err != nil {
+		return rep, err
+	}
 	if t.Default {
 		rep.Top = rep.Notebook
 	} else if e, err := p.st.file(ctx, NotebookFile); err == nil && e != nil {
@@ -187,6 +193,43 @@ func (p *Publisher) Publish(ctx context.Context, plan Plan) (*Report, error) {
 	}
 	p.share(ctx, rep)
 	return rep, nil
+}
+
+// prune trashes the action's own files in ci/<ref>/run/ that this run did not
+// produce (a full run's models beside a later Quick Start's record, a file over the
+// size cap this time), so the folder holds one run; files someone else put there stay.
+func (p *Publisher) prune(ctx context.Context, rep *Report, plan Plan) error {
+	run, err := p.st.folder(ctx, plan.Target.RunDir(), false)
+	if err != nil || run == nil {
+		return err
+	}
+	planned := map[string]bool{}
+	for _, it := range plan.Items {
+		planned[it.Rel] = true
+	}
+	var walk func(dir *entry) error
+	walk = func(dir *entry) error {
+		kids, err := p.st.children(ctx, dir)
+		if err != nil {
+			return err
+		}
+		for _, k := range kids {
+			switch {
+			case k.Folder:
+				if err := walk(k); err != nil {
+					return err
+				}
+			case k.Ours && !planned[k.Rel]:
+				if _, err := p.st.trash(ctx, k); err != nil {
+					return err
+				}
+				rep.Stale = append(rep.Stale, k.Rel)
+				p.opts.Logf("%-9s %s (an earlier run's; this run did not produce it)", "trashed", k.Rel)
+			}
+		}
+		return nil
+	}
+	return walk(run)
 }
 
 func (p *Publisher) linkFor(ctx context.Context, e *entry, root string) Link {

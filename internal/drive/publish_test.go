@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -572,5 +573,49 @@ func TestRunRecordRoundTrip(t *testing.T) {
 	}
 	if b, err := p2.ReadRecord(ctx, "main"); err != nil || b != nil {
 		t.Errorf("someone's ci_run.json read as the action's: %q %v", b, err)
+	}
+}
+
+func TestRunFolderHoldsOneRun(t *testing.T) {
+	srv := newServer(t)
+	fx := newFixture(t)
+	opts := testOptions(srv, &logBuf{})
+	write(t, filepath.Join(fx.project, "results", "metrics.csv"), "model,accuracy\nbert,0.9\n")
+	write(t, filepath.Join(fx.project, "models", "bert_final", "config.json"), "{}")
+	if _, err := publish(t, srv, oauthCreds(srv), opts, fx.sources()); err != nil {
+		t.Fatal(err)
+	}
+	metrics := mustLookup(t, srv, "ci/main/run/results/metrics.csv")
+	// Someone keeps a file of their own in the run folder.
+	theirs := srv.AddFile("my-notes.txt", mustLookup(t, srv, "ci/main/run/results").ID, "text/plain", []byte("mine"), nil)
+
+	// The next run is a Quick Start: no metrics.csv, no bert_final.
+	if err := os.Remove(filepath.Join(fx.project, "results", "metrics.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(fx.project, "models", "bert_final")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := publish(t, srv, oauthCreds(srv), opts, fx.sources())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := srv.File(metrics.ID); !f.Trashed {
+		t.Error("the earlier run's metrics.csv is still in ci/main/run/")
+	}
+	if _, ok := srv.Lookup(folderID, "ci/main/run/models/bert_final/config.json"); ok {
+		t.Error("the earlier run's model is still in ci/main/run/")
+	}
+	if f, _ := srv.File(theirs); f.Trashed {
+		t.Error("someone's own file in the run folder was trashed")
+	}
+	if _, ok := srv.Lookup(folderID, "ci/main/run/results/quickstart_metrics.json"); !ok {
+		t.Error("this run's metrics were trashed")
+	}
+	if len(rep.Stale) != 2 {
+		t.Errorf("stale = %v", rep.Stale)
+	}
+	if _, ok := srv.Lookup(folderID, "src/config.py"); !ok {
+		t.Error("pruning reached outside ci/main/run/")
 	}
 }
