@@ -24,7 +24,7 @@ CATEGORIES = {
 FILLER = ["premium", "new", "pack", "set", "black", "blue", "large", "small", "gift", "quality", "2023"]
 
 
-def make_rows(n: int = 300, seed: int = 0) -> pd.DataFrame:
+def make_rows(n: int = 300, seed: int = 0, descriptions: bool = True) -> pd.DataFrame:
     rng = random.Random(seed)
     names = list(CATEGORIES)
     rows = []
@@ -37,6 +37,7 @@ def make_rows(n: int = 300, seed: int = 0) -> pd.DataFrame:
         title_words = rng.sample(words, own) + rng.sample(FILLER, 2) + (rng.sample(other, 2) if i % 3 == 0 else [])
         rng.shuffle(title_words)
         desc = "" if i % 4 == 0 else " ".join(rng.sample(words, 2) + rng.sample(FILLER, 3)) + "."
+        desc = desc if descriptions else ""  # the user's asaniczka data has titles only
         rows.append({"asin": f"B{i:09d}", "product_title": " ".join(title_words).title(),
                      "product_description": desc, "category": cat, "price": round(5 + (i % 50) * 1.7, 2),
                      "stars": round(3 + (i % 20) / 10, 1)})
@@ -47,7 +48,7 @@ def combine(title: str, description: str) -> str:
     return f"{title} {description}".strip()
 
 
-def build_project(paths, n: int = 300, seed: int = 0, with_models: bool = True) -> dict:
+def build_project(paths, n: int = 300, seed: int = 0, with_models: bool = True, descriptions: bool = True) -> dict:
     """Write the processed splits, label map and baseline models into the PROJECT_ROOT at `paths`."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -57,7 +58,7 @@ def build_project(paths, n: int = 300, seed: int = 0, with_models: bool = True) 
 
     from project import atomic_joblib_dump, atomic_to_csv, atomic_write_json
 
-    df = make_rows(n, seed)
+    df = make_rows(n, seed, descriptions)
     labels = sorted(df["category"].unique())
     label2id = {c: i for i, c in enumerate(labels)}
     df["label"] = df["category"].map(label2id)
@@ -114,6 +115,19 @@ def trained_root(tmp_path_factory) -> str:
         finetune.run(smoke_cfg(paths), paths)
         _TRAINED["root"] = str(paths.root)
     return _TRAINED["root"]
+
+
+def titles_only_root(tmp_path_factory) -> str:
+    """Like trained_root, on titles alone (no row has a description): its BERT reads titles only."""
+    if "titles" not in _TRAINED:
+        import finetune
+        import project
+
+        paths = project.make_tree(str(tmp_path_factory.mktemp("titles") / "product_categorization_project"))
+        build_project(paths, descriptions=False)
+        finetune.run(smoke_cfg(paths, num_train_epochs=1.0), paths)
+        _TRAINED["titles"] = str(paths.root)
+    return _TRAINED["titles"]
 
 
 def copy_project(src_root: str, dst_dir) -> "object":

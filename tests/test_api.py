@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fixtures_part2 import trained_root
+from fixtures_part2 import titles_only_root, trained_root
 
 SRC = Path(__file__).resolve().parents[1] / "cells" / "src"
 
@@ -23,9 +23,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    root = Path(trained_root(tmp_path_factory))
+def _serve(root: Path):
     # Served from the project's own src/ copy, as in Colab: `uvicorn app:app --app-dir PROJECT_ROOT/src/api`.
     shutil.copytree(SRC, root / "src", dirs_exist_ok=True)
     port = _free_port()
@@ -49,6 +47,36 @@ def server(tmp_path_factory):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from _serve(Path(trained_root(tmp_path_factory)))
+
+
+@pytest.fixture(scope="module")
+def titles_server(tmp_path_factory):
+    yield from _serve(Path(titles_only_root(tmp_path_factory)))
+
+
+def _bert(base: str, description) -> list:
+    body = {"title": "Wireless Usb Keyboard", "top_k": 6, "model": "bert"}
+    if description is not None:
+        body["description"] = description
+    r = httpx.post(base + "/predict", json=body, timeout=30)
+    assert r.status_code == 200, r.text
+    return r.json()["predictions"]
+
+
+def test_bert_over_http_with_and_without_descriptions(server, titles_server):
+    """The API feeds BERT what Step 6 trained it on, whatever the request carries."""
+    pairs, titles = httpx.get(server + "/health").json(), httpx.get(titles_server + "/health").json()
+    assert pairs["inputs"]["bert"].startswith("title + description")
+    assert titles["inputs"]["bert"].startswith("title only")
+    # trained on titles: a description in the request changes nothing
+    assert _bert(titles_server, "laptop hub adapter") == _bert(titles_server, None) == _bert(titles_server, "")
+    # trained on pairs: the description is read
+    assert _bert(server, "laptop hub adapter") != _bert(server, None)
 
 
 def test_health_lists_loaded_models(server):

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import inference
-from fixtures_part2 import trained_root
+from fixtures_part2 import titles_only_root, trained_root
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "cells", "src")
 
@@ -29,6 +29,34 @@ def test_predict_returns_top_k_labels_with_probabilities(root, model):
     assert {p["label"] for p in out} <= labels
     if model == "baseline":
         assert out[0]["label"] == "Men's Shoes"
+
+
+@pytest.fixture(scope="module")
+def titles_root(tmp_path_factory) -> str:
+    return titles_only_root(tmp_path_factory)
+
+
+def _sep_count(predictor, title: str, description: str) -> int:
+    ids = predictor.encode([title], [description])["input_ids"][0].tolist()
+    return ids.count(predictor.tokenizer.sep_token_id)
+
+
+def test_bert_reads_what_it_was_trained_on_with_and_without_descriptions(root, titles_root):
+    pairs = inference.get_predictor("bert", root)  # trained on rows with descriptions
+    titles = inference.get_predictor("bert", titles_root)  # trained on titles only
+    assert pairs.text_pair is True and titles.text_pair is False
+    for r, want in ((root, True), (titles_root, False)):
+        assert json.load(open(os.path.join(r, "models", "bert_final", "config.json")))["text_pair"] is want
+        assert json.load(open(os.path.join(r, "models", "bert_final", "training_info.json")))["text_pair"] is want
+    # title-only model: a description is never a second segment, so it changes nothing
+    assert _sep_count(titles, "Usb Hub", "laptop cable adapter") == 1
+    kw = dict(top_k=6, model="bert")
+    assert (inference.predict("Leather Running Sneaker", "trail boot sole", project_root_dir=titles_root, **kw)
+            == inference.predict("Leather Running Sneaker", "", project_root_dir=titles_root, **kw))
+    # pair model: the description is the second segment, an empty one too (as in training)
+    assert _sep_count(pairs, "Usb Hub", "") == 2 and _sep_count(pairs, "Usb Hub", "laptop cable") == 2
+    assert (inference.predict("Leather Running Sneaker", "trail boot sole", project_root_dir=root, **kw)
+            != inference.predict("Leather Running Sneaker", "", project_root_dir=root, **kw))
 
 
 def test_models_are_loaded_once(root):

@@ -4,7 +4,9 @@ Loads each model once (a module-level cache of Predictor objects) and returns th
 categories with probabilities:
 - "baseline": models/baseline.joblib, one sklearn Pipeline on the raw combined text
   (cleaning + TF-IDF + classifier), so serving cannot disagree with training;
-- "bert": models/bert_final/ (tokenizer + fine-tuned model; title/description as a pair).
+- "bert": models/bert_final/ (tokenizer + fine-tuned model). It reads what it was trained on:
+  (title, description) pairs or the title alone, as Step 6 decided from the train split and
+  stored in its config (`text_pair`); a description sent to a title-only model is ignored.
 
 The model folder comes from PROJECT_ROOT: the `project_root` argument, else the
 PROJECT_ROOT environment variable, else this script's own location (src/../).
@@ -93,6 +95,7 @@ class Predictor:
 
     kind = ""
     classes: list[str]
+    inputs = "title + description"  # what the model reads, in words (the API's /health shows it)
 
     def predict_proba(self, titles: Sequence[str], descriptions: Sequence[str]):
         raise NotImplementedError
@@ -180,21 +183,34 @@ class BertPredictor(Predictor):
         trained_len = json.loads(info.read_text())["max_length"] if info.is_file() else 128
         self.max_length = int(max_length or trained_len)
         self.batch_size = batch_size
+        # Step 6 stores whether the model trained on (title, description) pairs; a model saved
+        # before that was recorded gets pairs whenever a description is given (the old behaviour).
+        pair = getattr(self.model.config, "text_pair", None)
+        self.text_pair = None if pair is None else bool(pair)
+        self.inputs = {True: "title + description (tokenizer pair)",
+                       False: "title only (trained on titles: a description is ignored)",
+                       None: "title + description pair when a description is given"}[self.text_pair]
+
+    def encode(self, titles: Sequence[str], descriptions: Sequence[str], pair: Optional[bool] = None):
+        """Tokenise as in training: descriptions as the second segment only for a pair model."""
+        if pair is None:
+            pair = self.text_pair if self.text_pair is not None else any(d.strip() for d in descriptions)
+        return self.tokenizer(list(titles), list(descriptions) if pair else None, truncation=True,
+                              max_length=self.max_length, padding=True, return_tensors="pt")
 
     def predict_proba(self, titles, descriptions):
         import numpy as np
         import torch
 
         titles, descriptions = list(titles), list(descriptions)
-        use_pair = any(d.strip() for d in descriptions)
+        pair = self.text_pair if self.text_pair is not None else any(d.strip() for d in descriptions)
         # Sorting by length keeps padding per batch small; results are put back in order.
         order = np.argsort([len(t) + len(d) for t, d in zip(titles, descriptions)])
         out = np.zeros((len(titles), len(self.classes)), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(order), self.batch_size):
                 idx = order[start:start + self.batch_size]
-                enc = self.tokenizer([titles[i] for i in idx], [descriptions[i] for i in idx] if use_pair else None,
-                                     truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+                enc = self.encode([titles[i] for i in idx], [descriptions[i] for i in idx], pair)
                 enc = {k: v.to(self.device) for k, v in enc.items()}
                 logits = self.model(**enc).logits.float()
                 out[idx] = torch.softmax(logits, dim=-1).cpu().numpy()

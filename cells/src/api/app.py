@@ -9,7 +9,9 @@ Models are loaded once at startup (lifespan); requests are validated by pydantic
 (title 1-1000 characters, description up to 10,000, top_k 1-20) and rejected with 422.
 PROJECT_ROOT is the environment variable when set, else the folder above src/.
 MODEL_KINDS (env, comma-separated, default "baseline,bert") chooses what to load; a model
-whose files are missing is reported by /health instead of stopping the service.
+whose files are missing is reported by /health instead of stopping the service. /health also
+says what each model reads: BERT takes a description only when it was trained on
+(title, description) pairs (inference.BertPredictor, decided in Step 6 from the train split).
 """
 from __future__ import annotations
 
@@ -80,7 +82,8 @@ app = FastAPI(title="Product categorization", version="1.0", lifespan=lifespan)
 def health() -> dict:
     ok = bool(STATE["loaded"])
     return {"status": "ok" if ok else "no_model", "project_root": STATE.get("root"),
-            "models": sorted(STATE["loaded"]), "errors": STATE["errors"]}
+            "models": sorted(STATE["loaded"]), "errors": STATE["errors"],
+            "inputs": {k: getattr(p, "inputs", "") for k, p in sorted(STATE["loaded"].items())}}
 
 
 @app.post("/predict", response_model=PredictResponse)
