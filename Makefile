@@ -13,7 +13,13 @@ ROOT    ?= $(CURDIR)/product_categorization_project
 DRIVE   ?= $(CURDIR)/_drive
 BIN     := build/colab-notebook-action
 
-.PHONY: setup demo test test-go test-py bench bench-quick colab-refresh clean
+# Workflow linters, pinned; `make lint-tools` installs them (.ci/run does), `make lint` runs them.
+ACTIONLINT_VERSION := v1.7.12
+ZIZMOR_VERSION     := 1.32.0
+ACTIONLINT ?= $(shell command -v actionlint 2>/dev/null || echo "$$(go env GOPATH)/bin/actionlint")
+ZIZMOR     ?= $(shell command -v zizmor 2>/dev/null || echo "$$($(UV) tool dir --bin 2>/dev/null || echo $$HOME/.local/bin)/zizmor")
+
+.PHONY: setup demo test test-go test-py lint lint-tools bench bench-quick colab-refresh clean
 
 setup: .venv/.installed .venv-colab/.installed
 	go mod download
@@ -42,10 +48,23 @@ demo: $(BIN)
 	$(BIN) run --mode quickstart --cells cells --out build --project-root $(ROOT)
 	$(BIN) publish --from $(ROOT) --notebook build/product_categorization_colab.ipynb --src build/src --local-root $(DRIVE)
 
-test: setup
+test: setup lint
 	go vet ./...
 	go test ./...
 	$(PY) -m pytest tests -q
+
+lint-tools:
+	go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	$(UV) tool install --quiet zizmor==$(ZIZMOR_VERSION)
+
+# Zero findings, or a finding suppressed on its line with the reason (zizmor: ignore[...]).
+# zizmor runs offline: the audits that ask GitHub (impostor commits, known-vulnerable
+# versions) need a token; the pinned SHAs were checked against each action's tags.
+lint:
+	@test -x "$(ACTIONLINT)" || { echo "actionlint not found: make lint-tools (go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION))"; exit 1; }
+	@test -x "$(ZIZMOR)" || { echo "zizmor not found: make lint-tools (uv tool install zizmor==$(ZIZMOR_VERSION))"; exit 1; }
+	$(ACTIONLINT)
+	$(ZIZMOR) --offline --persona auditor --quiet .
 
 # The full bench also needs the PyPI copies of the hybrid's encoders (~420 MB, not used by tests/CI).
 bench: setup
