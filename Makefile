@@ -63,7 +63,7 @@ lint-tools:
 lint:
 	@test -x "$(ACTIONLINT)" || { echo "actionlint not found: make lint-tools (go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION))"; exit 1; }
 	@test -x "$(ZIZMOR)" || { echo "zizmor not found: make lint-tools (uv tool install zizmor==$(ZIZMOR_VERSION))"; exit 1; }
-	$(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yml
 	$(ZIZMOR) --offline --persona auditor --quiet .
 
 # The full bench also needs the PyPI copies of the hybrid's encoders (~420 MB, not used by tests/CI).
