@@ -1,17 +1,26 @@
 # %% [markdown]
 # ## Step 6 — Fine-tune BERT
 # Goal: fine-tune `cfg.model_name` (bert-base-uncased in Colab; a tiny local BERT in smoke mode) to
-# predict the category from the **title and description as a tokenizer pair**, with the Hugging Face
-# `Trainer` (transformers 5 API), and save the best model + tokenizer to `models/bert_final/`.
+# predict the category with the Hugging Face `Trainer` (transformers 5 API), and save the best model +
+# tokenizer to `models/bert_final/`. The model reads the **title and description as a tokenizer pair**
+# when the training data has descriptions, else the title alone; that choice is stored in the model's
+# config (`text_pair`) and serving (`src/inference.py`, the API) follows it.
 #
-# - Defaults are modest on purpose: `num_train_epochs=3`, `per_device_train_batch_size=16` on
-#   `cfg.finetune_train_rows` rows. With an A100/L4 raise the batch to 32/64 and the rows/epochs in the
-#   parameters cell (e.g. `cfg.per_device_train_batch_size = 32`).
+# - Defaults are the seed's: `num_train_epochs=3`, `per_device_train_batch_size=16` on
+#   `cfg.finetune_train_rows` rows, wherever they fit the **time budget** (`TIME_BUDGET_MINUTES` in the
+#   parameters cell; 0 = 180 min in full mode). The pre-check below measures this runtime's speed and
+#   plans Step 6's share of the budget: validation rows first, then epochs (down to 1), then training rows.
+#   A model that cannot see every training row once in that share gives way to a faster one
+#   (`distilbert-base-uncased`, then `cfg.cpu_model_name`, MiniLM-L6, on CPU). `NOTES.md` [time budget]
+#   lists what was cut and the measured rates. With an A100/L4 raise the batch to 32/64
+#   (e.g. `cfg.per_device_train_batch_size = 32`), and the budget for more rows and epochs.
 # - Mixed precision follows the GPU: fp16 on a T4 (compute capability 7.5), bf16 from 8.0.
-# - Checkpoints go to `models/bert_checkpoints/` on Drive: if the session disconnects, run this cell again
-#   and training resumes from the last complete checkpoint.
+# - Checkpoints go to `models/bert_checkpoints/` on Drive with a fingerprint (data, label map, training
+#   config): if the session disconnects, run this cell again and training resumes from the last complete
+#   checkpoint, with the plan it had. If the data, labels or config changed meanwhile it starts fresh
+#   and `NOTES.md` says why.
 # - Fallbacks, each recorded in `NOTES.md`: out of memory → halve the batch (double gradient
-#   accumulation) → `distilbert-base-uncased` → CPU.
+#   accumulation) → `distilbert-base-uncased` from the requested batch again → CPU.
 # - Training curves: `experiments/logs/bert/` (TensorBoard).
 
 # %% [markdown]
@@ -25,8 +34,10 @@ DEVICE_INFO
 
 # %% [markdown]
 # ### Pre-check before the long run
-# Times `cfg.precheck_steps` real training steps and estimates the time per epoch and the peak GPU
-# memory. Read the estimate, then run the next cells to train (nothing here blocks the notebook).
+# Times `cfg.precheck_steps` real training steps and one evaluation batch, estimates the time per epoch
+# and the peak GPU memory, and plans the run for the time budget (`plan`: rows × epochs, what was cut).
+# Read it, then run the next cells to train (nothing here blocks the notebook; training starts from
+# the model and settings the pre-check settled on).
 
 # %%
 import finetune
@@ -53,8 +64,9 @@ else:
 
 # %%
 FINETUNE = finetune.run(cfg, paths)
-{k: FINETUNE.get(k) for k in ("model_name", "device", "global_step", "resumed_from", "val_accuracy",
-                              "val_macro_f1", "train_seconds", "fallbacks", "final_dir", "skipped")}
+{k: FINETUNE.get(k) for k in ("model_name", "device", "n_train", "num_train_epochs", "text_pair", "global_step",
+                              "resumed_from", "val_accuracy", "val_macro_f1", "train_seconds", "fallbacks",
+                              "time_budget", "final_dir", "skipped")}
 
 # %% [markdown]
 # ### The saved model answers with category names
