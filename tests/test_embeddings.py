@@ -33,15 +33,46 @@ def test_embeddings_fall_back_when_the_model_cannot_load(project):
     assert embeddings.run(cfg, project)["skipped"] is True
 
 
-def test_time_probe_raises_too_slow(project):
+def test_probe_times_rows_and_embed_frame_follows_the_pair_rule(project):
     build_project(project, with_models=False)
     df = pd.read_csv(project.processed / "train.csv", keep_default_na=False)
     path = tiny_model.resolve_one("tiny-bert", project, df["product_title"].tolist())
     tok, model = embeddings.load_encoder(path)
-    with pytest.raises(fallback.TooSlowError, match="exceeds embed_max_seconds"):
-        embeddings.embed_frame(tok, model, df, 16, 32, "cpu", probe=2, budget_rows=10_000_000, max_seconds=1.0)
-    ok = embeddings.embed_frame(tok, model, df.head(20), 16, 32, "cpu", probe=1, budget_rows=20, max_seconds=3600)
-    assert ok.shape == (20, 64)
+    assert 0 < embeddings.seconds_per_row(tok, model, df, 16, 32, "cpu", batches=2) < 1
+    titles = embeddings.embed_frame(tok, model, df.head(20), 16, 32, "cpu", pair=False)
+    pairs = embeddings.embed_frame(tok, model, df.head(20), 16, 32, "cpu", pair=True)
+    assert titles.shape == pairs.shape == (20, 64) and not np.allclose(titles, pairs)
+
+
+def test_a_small_time_budget_embeds_fewer_rows_and_says_so(project):
+    build_project(project, with_models=False)
+    cfg = smoke_cfg(project, time_budget_minutes=0.02, embed_min_rows=60)
+    res = embeddings.run(cfg, project)
+    assert sum(res["rows"].values()) == pytest.approx(60, abs=3) and res["rows_available"]["train"] == 210
+    assert set(np.load(project.embeddings / "train_labels.npy")) == set(range(6))  # stratified: every class
+    note = read_notes(project)["time budget"]
+    assert "Step 4: BERT [CLS] embeddings" in note and "rows embedded:" in note and "rows/s" in note
+
+
+def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypatch):
+    build_project(project, with_models=False)
+    real = embeddings.seconds_per_row
+    calls = []
+
+    def slow_first(tok, model, *a, **kw):
+        calls.append(model.name_or_path)
+        return 30.0 if len(calls) == 1 else real(tok, model, *a, **kw)
+
+    monkeypatch.setattr(embeddings, "seconds_per_row", slow_first)
+    first = tiny_model.resolve_one("tiny-bert", project, ["a few words for the vocabulary"] * 5)
+    import shutil
+
+    other = str(project.models / "tiny-bert-2")
+    shutil.copytree(first, other)
+    res = embeddings.run(smoke_cfg(project, fallback_model_name=other, cpu_model_name=other), project)
+    assert res["model_name"] == other and res["rows"] == {"train": 210, "val": 45, "test": 45}
+    assert [f["kind"] for f in res["fallbacks"]] == ["too_slow"]
+    assert "Step 4's time budget" in read_notes(project)["fallbacks: Step 4 BERT embeddings"]
 
 
 def test_stratified_cap_keeps_classes_and_size():

@@ -91,7 +91,6 @@ class Config:
     max_length: int = 128
     embed_max_rows: int = 50_000  # 1.4M x 768 float32 = 4.3 GB: cap it
     embed_batch_size: int = 64
-    embed_max_seconds: float = 1800.0  # estimated time above this -> fallback model
     finetune_train_rows: int = 200_000  # subsample of train for fine-tuning
     finetune_eval_rows: int = 20_000
     num_train_epochs: float = 3.0  # raise for better accuracy if you have the time
