@@ -235,7 +235,7 @@ func (c *Client) folder(ctx context.Context, rel string, create bool) (*entry, e
 		}
 		e = c.toEntry(f, rel)
 		c.opts.Logf("%-9s %s/", "created", rel)
-		return nil
+		return c.converge(ctx, q, rel, &e)
 	})
 	if err != nil {
 		return nil, c.explain(err, "create folder "+rel)
@@ -244,6 +244,22 @@ func (c *Client) folder(ctx context.Context, rel string, create bool) (*entry, e
 		c.folders[rel] = e
 	}
 	return e, nil
+}
+
+// converge settles a race: two runs (two pull requests' first pushes) that both
+// found no folder may both have created one. Each looks again and keeps the oldest,
+// trashing its own newer, still empty, copy, so both write into the same folder.
+func (c *Client) converge(ctx context.Context, q, rel string, e **entry) error {
+	found, err := c.list(ctx, q, "createdTime")
+	if err != nil || len(found) < 2 || found[0].Id == (*e).ID {
+		return err
+	}
+	mine := *e
+	*e = c.toEntry(found[0], rel)
+	if _, err := c.svc.Files.Update(mine.ID, &drivev3.File{Trashed: true}).SupportsAllDrives(true).Fields("id").Context(ctx).Do(); err != nil {
+		c.opts.Logf("warning: a second %s/ was created by a concurrent run and could not be trashed: %v", rel, err)
+	}
+	return nil
 }
 
 func (c *Client) list(ctx context.Context, q, orderBy string) ([]*drivev3.File, error) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/api/googleapi"
 
@@ -617,5 +618,39 @@ func TestRunFolderHoldsOneRun(t *testing.T) {
 	}
 	if _, ok := srv.Lookup(folderID, "src/config.py"); !ok {
 		t.Error("pruning reached outside ci/main/run/")
+	}
+}
+
+func TestConcurrentFirstPublishesShareOneCIFolder(t *testing.T) {
+	srv := newServer(t)
+	fx := newFixture(t)
+	// The first folder create waits before it lands, so the other run finds no ci/
+	// either and creates its own: the race two pull requests' first pushes can run.
+	srv.Fail(drivetest.Fault{Op: "files.create", UploadType: "", Hang: 500 * time.Millisecond})
+	errs := make(chan error, 2)
+	for _, n := range []int{5, 6} {
+		go func(n int) {
+			_, err := publishTo(t, oauthCreds(srv), testOptions(srv, &logBuf{}), Sources{Notebook: fx.notebook}, PRTarget(n))
+			errs <- err
+		}(n)
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ci []drivetest.File
+	for _, f := range srv.Files(folderID) {
+		if f.Name == "ci" && !f.Trashed {
+			ci = append(ci, f)
+		}
+	}
+	if len(ci) != 1 {
+		t.Fatalf("%d ci/ folders", len(ci))
+	}
+	for _, n := range []string{"5", "6"} {
+		if _, ok := srv.Lookup(folderID, "ci/pr-"+n+"/"+NotebookFile); !ok {
+			t.Errorf("pr-%s's notebook is not in the one ci/ folder", n)
+		}
 	}
 }
