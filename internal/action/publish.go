@@ -104,7 +104,11 @@ func (r *runner) publish(ctx context.Context, ok bool) {
 			r.gh.Infof("not published: %s (%s)", s.Rel, s.Reason)
 		}
 	}
-	r.gh.Group("Publish to " + t.Dir() + "/" + map[bool]string{true: " and the top notebook", false: ""}[t.Default])
+	group := "Publish to " + t.Dir() + "/"
+	if t.Default {
+		group += " and the top notebook"
+	}
+	r.gh.Group(group)
 	defer r.gh.EndGroup()
 	pub, err := r.openPublisher(ctx)
 	if err != nil {
@@ -135,7 +139,7 @@ func (r *runner) publish(ctx context.Context, ok bool) {
 		r.gh.Infof("%s had changes saved since the action last wrote it; that version is kept: %s", k.Rel, k.Where)
 	}
 	if !t.Default {
-		pubd.Dir = t.Dir()
+		pubd.Dir, pubd.PR = t.Dir(), t.PR > 0
 	}
 	r.rep.Published = pubd
 	r.published = rep.Target

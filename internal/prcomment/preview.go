@@ -11,6 +11,7 @@ import (
 // Publication is where the run's notebook was published on Drive.
 type Publication struct {
 	Dir    string // the ref's own folder (ci/pr-42) when the notebook is a preview; "" for the top notebook
+	PR     bool   // Dir is a pull request's (else a branch's)
 	TopURL string // the default branch's notebook (the link to bookmark), when known
 	Kept   []KeptCopy
 	// NotOurs are same-named files someone else made, which the publish left untouched.
@@ -48,7 +49,11 @@ func previewHeadline(b *strings.Builder, r Report) {
 		return
 	}
 	if p.Dir != "" {
-		fmt.Fprintf(b, "This pull request's own notebook, in %s on Drive: the same link for every push of this pull request, and opened in Colab it keeps its artifacts in that folder (the default branch's notebook is never changed by it).", codeSpan(p.Dir+"/"))
+		whose := "This branch's"
+		if p.PR {
+			whose = "This pull request's"
+		}
+		fmt.Fprintf(b, "%s own notebook, in %s on Drive: the same link for every push, and opened in Colab it keeps its artifacts in that folder (the default branch's notebook is never changed by it).", whose, codeSpan(p.Dir+"/"))
 		if p.TopURL != "" {
 			fmt.Fprintf(b, " The default branch's notebook: [open in Colab](%s).", p.TopURL)
 		}

@@ -82,7 +82,7 @@ func TestAccuracyChart(t *testing.T) {
 func TestPreviewHeadline(t *testing.T) {
 	r := sampleReport()
 	r.Published = &Publication{
-		Dir: "ci/pr-42", TopURL: "https://colab.research.google.com/drive/top1",
+		Dir: "ci/pr-42", PR: true, TopURL: "https://colab.research.google.com/drive/top1",
 		Kept:    []KeptCopy{{File: "ci/pr-42/product_categorization_colab.ipynb", Saved: "2026-11-30T10:00:00Z", Where: "Drive revision r9, kept forever: open the notebook in Colab, File → Revision history"}},
 		NotOurs: []string{"ci/pr-42/run/summary.txt"},
 	}
@@ -92,6 +92,8 @@ func TestPreviewHeadline(t *testing.T) {
 		"The default branch's notebook: [open in Colab](https://colab.research.google.com/drive/top1).",
 		"> Changes saved into `ci/pr-42/product_categorization_colab.ipynb` since the action last wrote it (saved 2026-11-30T10:00:00Z) were kept before this update: Drive revision r9, kept forever: open the notebook in Colab, File → Revision history.",
 		"> Left untouched: `ci/pr-42/run/summary.txt` already existed and was not created by this action.")
+	r.Published.PR, r.Published.Dir = false, "ci/feature-x-1a2b3c4d"
+	has(t, "branch summary", Summary(r), "This branch's own notebook, in `ci/feature-x-1a2b3c4d/`")
 	// The job summary of a default-branch push says where the user's version went too.
 	r.Published.Dir = ""
 	sum := Summary(r)
