@@ -138,13 +138,13 @@ func (r *runner) publish(ctx context.Context, ok bool) {
 		pubd.Kept = append(pubd.Kept, prcomment.KeptCopy{File: k.Rel, Saved: k.Modified, Where: k.Where})
 		r.gh.Infof("%s had changes saved since the action last wrote it; that version is kept: %s", k.Rel, k.Where)
 	}
-	if !t.Default {
+	if !t.Default && rep.Target == "drive" {
 		pubd.Dir, pubd.PR = t.Dir(), t.PR > 0
 	}
 	r.rep.Published = pubd
 	r.published = rep.Target
 	if rep.Target == "local" {
-		r.rep.PublishMsg = fmt.Sprintf("Not published to Google Drive (no credentials configured); copied to `%s` on the runner.", rep.Root)
+		r.rep.PublishMsg = fmt.Sprintf("Not published to Google Drive (no credentials configured); copied to `%s` on the runner (`%s/`).", rep.Root, t.Dir())
 		r.gh.Infof("published locally to %s (%s)", rep.Root, t.Dir())
 		return
 	}
