@@ -205,18 +205,24 @@ class StepBudget:
                              "it runs anyway and takes the time from later steps")
         self.owner.save()
 
+    def trial_guard(self, study, n_trials: int, what: str = "Optuna trials") -> bool:
+        """Whether another Optuna trial fits what is left (judged by the mean finished trial); when
+        it does not, the study is stopped and the cut recorded."""
+        done = [t for t in study.trials if t.datetime_complete and t.datetime_start]
+        if not done or len(done) >= n_trials:
+            return True
+        mean = sum((t.datetime_complete - t.datetime_start).total_seconds() for t in done) / len(done)
+        if self.fits_another(mean):
+            return True
+        self.rates[what] = f"{mean:.1f} s per trial"
+        self.cut(f"{what}: {len(done)} of {n_trials} ({_min(self.allowance)} allowed; {mean:.1f} s per trial)")
+        study.stop()
+        return False
+
     def optuna_stopper(self, n_trials: int, what: str = "Optuna trials") -> Callable:
-        """An Optuna callback: stop the study when its mean trial time no longer fits what is left."""
+        """An Optuna callback (study.optimize(callbacks=...)): stop once the mean trial no longer fits."""
         def callback(study, trial) -> None:
-            done = [t for t in study.trials if t.datetime_complete and t.datetime_start]
-            if not done or len(study.trials) >= n_trials:
-                return
-            mean = sum((t.datetime_complete - t.datetime_start).total_seconds() for t in done) / len(done)
-            if not self.fits_another(mean):
-                self.rates[what] = f"{mean:.1f} s per trial"
-                self.cut(f"{what}: {len(study.trials)} of {n_trials} ({_min(self.allowance)} allowed; "
-                         f"{mean:.1f} s per trial)")
-                study.stop()
+            self.trial_guard(study, n_trials, what)
         return callback
 
     def to_dict(self) -> dict[str, Any]:
