@@ -13,6 +13,10 @@ defaults), latency (predict() p50/p99), api (/predict requests/s under wrk vs a 
 endpoint), go_tool (notebook build + validate time), gpu (shows bench/out/gpu_check.json
 when bench/gpu_check.py was run on a GPU machine; measures nothing itself).
 
+full_run (bench/full_run.py) runs only when named: the whole notebook in full mode on the
+asaniczka random 10k sample within --budget-minutes (default 60), planned vs actual time per
+step.
+
 Writes bench/out/bench.json (all numbers), bench/out/bench.md (the same as Markdown) and
 prints the tables. Numbers are measurements of this machine at this moment, not
 assertions: nothing here fails because something is slow. The exit status is 1 only when
@@ -45,6 +49,10 @@ import tables  # noqa: E402
 SECTIONS = ("quality", "quickstart", "scale", "train_throughput", "latency", "api", "go_tool", "gpu")
 
 
+# Run only when asked for (--only): they take as long as their budget.
+LONG_SECTIONS = ("full_run",)
+
+
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
@@ -65,6 +73,10 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
             import speed
 
             result = [("scale", speed.scale(quick, out_dir, log=log, sizes=args.scale_sizes, reuse=args.reuse_scale))]
+        elif name == "full_run":
+            import full_run
+
+            result = [("full_run", full_run.run(quick, out_dir, log=log, minutes=args.budget_minutes))]
         elif name == "api":
             import api_load
 
@@ -91,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     ap.add_argument("--quick", action="store_true", help="fast subset (< 2 min) that CI runs")
-    ap.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}")
+    ap.add_argument("--only", help=f"comma-separated sections: {','.join(SECTIONS)}; only when named: "
+                    f"{','.join(LONG_SECTIONS)}")
+    ap.add_argument("--budget-minutes", type=float, default=60.0,
+                    help="full_run: TIME_BUDGET_MINUTES for the whole notebook (default 60)")
     ap.add_argument("--out", default=str(HERE / "out"), help="output folder (default bench/out)")
     ap.add_argument("--datasets", help="quality: comma-separated dataset names (default all)")
     ap.add_argument("--models", help="quality: comma-separated model keys (default all)")
@@ -114,9 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     args.scale_sizes = [int(x) for x in args.scale_sizes.split(",")] if args.scale_sizes else None
 
     only = [s.strip() for s in args.only.split(",")] if args.only else list(SECTIONS)
-    unknown = [s for s in only if s not in SECTIONS]
+    unknown = [s for s in only if s not in SECTIONS + LONG_SECTIONS]
     if unknown:
-        ap.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+        ap.error(f"unknown section(s) {unknown}; choose from {', '.join(SECTIONS + LONG_SECTIONS)}")
     # Absolute: servers and subprocesses run in other working directories.
     out_dir = Path(args.out).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -155,3 +155,16 @@ def test_current_follows_a_changed_budget_and_keeps_the_start(project):
     cfg.time_budget_minutes = 5
     b2 = budget.current(cfg, project)
     assert b2.minutes == 5 and b2.started == b.started
+
+
+def test_paced_stops_when_the_next_item_would_not_fit():
+    clock = Clock()
+    b = budget.Budget(10, clock=clock)
+    st = b.begin("interpret")
+    limit = st.left() * 0.5
+    done = []
+    for item in st.paced(list(range(20)), share=0.5, what="LIME explanations"):
+        done.append(item)
+        clock.t += limit / 4.5  # each explanation takes a bit more than a fifth of the share
+    assert done == [0, 1, 2, 3] and "LIME explanations: 4 of 20" in st.cuts[0]
+    assert list(st.paced(["only one"], share=0.0)) == ["only one"]  # the first item always runs

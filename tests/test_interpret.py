@@ -66,3 +66,16 @@ def test_linear_parts_sees_through_nested_feature_selection():
 
     rf = Pipeline([("tfidf", TfidfVectorizer()), ("clf", RandomForestClassifier(n_estimators=3))]).fit(texts, y)
     assert interpret._linear_parts(rf) is None
+
+
+def test_a_small_time_budget_explains_fewer_hard_examples_and_says_so(tmp_path_factory):
+    from project import read_notes
+
+    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("interp_budget"))
+    res = interpret.run(smoke_cfg(paths, time_budget_minutes=0.02), paths)
+    hard = res["hard_examples"]
+    assert len(hard) == 6  # every hard example is listed ...
+    explained = hard["lime_html"].notna().sum()
+    assert 1 <= explained < 6  # ... the first always explained, the rest as time allows
+    note = read_notes(paths)["time budget"]
+    assert "Step 9: LIME/SHAP" in note and f"LIME explanations: {explained} of 6" in note

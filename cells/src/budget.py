@@ -205,6 +205,20 @@ class StepBudget:
                              "it runs anyway and takes the time from later steps")
         self.owner.save()
 
+    def paced(self, items: list, *, share: float = 1.0, what: str = "items") -> Iterator:
+        """Yield items while the next one, at the mean time per item so far, fits `share` of what
+        was left when pacing began (the first item always runs); a stop is recorded as a cut."""
+        limit = self.left() * share
+        t0 = self.owner.clock()
+        for k, item in enumerate(items):
+            if k:
+                used = self.owner.clock() - t0
+                if used + used / k > limit:
+                    self.rates[what] = f"{used / k:.1f} s each"
+                    self.cut(f"{what}: {k} of {len(items)} ({_min(limit)} for them; {used / k:.1f} s each)")
+                    return
+            yield item
+
     def trial_guard(self, study, n_trials: int, what: str = "Optuna trials") -> bool:
         """Whether another Optuna trial fits what is left (judged by the mean finished trial); when
         it does not, the study is stopped and the cut recorded."""

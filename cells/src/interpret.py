@@ -10,7 +10,9 @@
 - CSVs of cfg.n_example_predictions correct and incorrect test predictions with every
   original column plus true, predicted, confidence and top-3.
 The baseline is used because it explains in seconds; LIME on BERT needs thousands of
-forward passes per example.
+forward passes per example. Step 9's part of the time budget (budget.py) paces the
+explanations: LIME gets 60 % of it, SHAP the rest; hard examples that do not fit are listed
+unexplained and NOTES.md [time budget] says how many were explained, at the measured seconds each.
 
     import interpret
     res = interpret.run(cfg, paths)
@@ -73,7 +75,9 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name)[:40]
 
 
-def lime_explain(predictor, rows, out_dir: Path, num_samples: int, seed: int) -> list[dict[str, Any]]:
+def lime_explain(predictor, rows, out_dir: Path, num_samples: int, seed: int, st=None,
+                 share: float = 1.0) -> list[dict[str, Any]]:
+    """LIME on each row; with a budget step `st`, only as many rows as fit `share` of its time left."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -92,7 +96,9 @@ def lime_explain(predictor, rows, out_dir: Path, num_samples: int, seed: int) ->
         return predictor.predict_proba(texts, [""] * len(texts))
 
     out = []
-    for k, (_, r) in enumerate(tqdm(list(rows.iterrows()), desc="LIME")):
+    todo = list(rows.iterrows())
+    todo = st.paced(todo, share=share, what="LIME explanations") if st is not None else todo
+    for k, (_, r) in enumerate(tqdm(todo, total=len(rows), desc="LIME")):
         text = inference.combine_text(r["product_title"], r["product_description"])
         label = classes.index(r["predicted"])
         exp = explainer.explain_instance(text, proba, num_features=10, labels=[label], num_samples=num_samples)
@@ -108,7 +114,9 @@ def lime_explain(predictor, rows, out_dir: Path, num_samples: int, seed: int) ->
     return out
 
 
-def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path) -> tuple[list[dict[str, Any]], str]:
+def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path, st=None
+                 ) -> tuple[list[dict[str, Any]], str]:
+    """SHAP on each row's predicted class; with a budget step `st`, only the rows that fit its time left."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -127,7 +135,8 @@ def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path) ->
     texts = [inference.combine_text(t, d) for t, d in zip(rows["product_title"], rows["product_description"])]
     x = features.transform(texts)
     out, table = [], []
-    for k, (_, r) in enumerate(rows.iterrows()):
+    todo = list(rows.iterrows())
+    for k, (_, r) in enumerate(st.paced(todo, what="SHAP explanations") if st is not None else todo):
         label = classes.index(r["predicted"])
         # Binary LogisticRegression has one coefficient row (for classes_[1]).
         coef = clf.coef_[label] if clf.coef_.shape[0] > 1 else (clf.coef_[0] if label == 1 else -clf.coef_[0])
@@ -174,6 +183,10 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
     if should_skip(cfg.force, "Step 9", marker, out_dir / "correct_predictions.csv",
                    out_dir / "incorrect_predictions.csv"):
         return {"skipped": True, "dir": str(out_dir), "hard_examples": pd.read_csv(marker)}
+    import budget
+
+    run_budget = budget.current(cfg, paths)
+    st = run_budget.begin("interpret")
     predictor = inference.BaselinePredictor(paths.models / "baseline.joblib") if model == "baseline" \
         else inference.BertPredictor(paths.bert_final)
     test = load_split(paths, "test")
@@ -190,7 +203,8 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
     explained: dict[int, dict[str, Any]] = {k: {} for k in range(len(hard))}
     if model == "baseline":
         try:
-            for e in lime_explain(predictor, hard, out_dir, int(cfg.lime_num_samples), int(cfg.seed)):
+            # LIME (hundreds of model calls per row) gets 60 % of what is left, SHAP the rest
+            for e in lime_explain(predictor, hard, out_dir, int(cfg.lime_num_samples), int(cfg.seed), st, 0.6):
                 explained[e["example"]].update(e)
         except Exception as exc:  # interpretability must not sink the run; the cause is recorded
             notes.append(f"LIME failed: {type(exc).__name__}: {exc}")
@@ -211,7 +225,7 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
                     raise TypeError("the best baseline is not linear and models/logreg.joblib is missing")
                 shap_model = types.SimpleNamespace(pipeline=joblib.load(logreg))
                 notes.append("SHAP explains models/logreg.joblib: the best baseline is not a linear model.")
-            shap_rows, shap_html = shap_explain(shap_model, hard, bg, out_dir)
+            shap_rows, shap_html = shap_explain(shap_model, hard, bg, out_dir, st)
             for e in shap_rows:
                 explained[e["example"]].update(e)
         except Exception as exc:
@@ -222,6 +236,7 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
     hard_out = hard[meta_cols + ["p_true"]].reset_index(drop=True)
     extra = pd.DataFrame([explained[k] for k in range(len(hard_out))]).drop(columns=["example"], errors="ignore")
     hard_out = pd.concat([hard_out, extra], axis=1)
+    run_budget.finish("interpret")
     if notes:
         record_note(paths, "interpretability", "\n".join(notes))
     atomic_to_csv(hard_out, marker)
