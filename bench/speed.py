@@ -182,7 +182,7 @@ def quickstart(quick: bool, out_dir: Path, log=print) -> dict:
 # methods that can't take every row run on the stratified subsamples Config sizes them to (and
 # smaller CPU caps for the Keras LSTM and the hybrid's embeddings), so the table shows what the
 # notebook's defaults cost, not what an uncapped method would.
-ALL_STEPS = "load,eda,preprocess,features,logreg,linear_svc,naive_bayes,random_forest,lstm,hybrid"
+ALL_STEPS = "load,eda,preprocess,steps_2_3,features,logreg,linear_svc,naive_bayes,random_forest,lstm,hybrid"
 SCALE_PLAN_FULL = (
     (10_000, ALL_STEPS, 900),
     (100_000, ALL_STEPS, 1200),

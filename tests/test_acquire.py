@@ -107,3 +107,38 @@ def test_asaniczka_generator_is_deterministic_and_chunked(tmp_path):
                                 "category_id", "isBestSeller", "boughtInLastMonth"]
     assert len(df) == 2500 and df["asin"].is_unique
     assert set(df["category_id"]) <= set(pd.read_csv(a[1])["id"])
+
+
+def test_option_a_upload_of_the_two_zips_or_the_two_csvs(project, tmp_path):
+    """The Kaggle pair uploaded as it was downloaded: each file zipped alone, or the two CSVs."""
+    prod, cats = demo_data.make_asaniczka(300, n_categories=10)
+    files = {"amazon_products.csv": prod.to_csv(index=False), "amazon_categories.csv": cats.to_csv(index=False)}
+    zips = {f"{n}.zip": _zip_bytes({n: t}) for n, t in files.items()}
+    ref = None
+    for i, upload in enumerate((zips, {n: t.encode() for n, t in files.items()})):
+        import project as project_mod
+
+        p = project_mod.make_tree(str(tmp_path / f"p{i}"))
+        out = acquire.option_a_upload(_cfg(p), p, uploader=lambda up=upload: up)
+        assert sorted(f.split("/")[-1] for f in out["files"]) == ["amazon_categories.csv", "amazon_products.csv"]
+        df, info = data.load_dataset(_cfg(p), p)
+        assert info["format"] == "asaniczka" and info["data_source"] == str(p.raw) and len(df) == 300
+        if ref is None:
+            ref = df
+        else:
+            pd.testing.assert_frame_equal(df, ref)
+
+
+def test_option_a_and_b_skip_when_the_data_path_is_a_url_or_handle_or_the_parent_has_data(project, tmp_path):
+    for spec in ("https://example.com/amazon.zip", "asaniczka/amazon-products-dataset-2023-1-4m-products"):
+        assert acquire.option_a_upload(_cfg(project, data_path=spec), project)["source"] == spec
+    with pytest.raises(acquire.AcquireError, match="does not exist"):
+        acquire.option_a_upload(_cfg(project, data_path=str(tmp_path / "nope.csv")), project)
+    import project as project_mod
+
+    parent = project_mod.make_tree(str(tmp_path / "top"))
+    (parent.raw / "amazon_products.csv").write_text("title,category\nmug,K\n")
+    child = project_mod.make_tree(str(parent.root / "ci" / "pr-3"))
+    cfg = _cfg(child, parent_project_root=str(parent.root))
+    assert acquire.option_b_kaggle(cfg, child)["source"] == str(parent.raw)
+    assert not any(child.raw.iterdir())

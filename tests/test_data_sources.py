@@ -305,6 +305,7 @@ def test_preview_reads_the_parent_projects_data_without_writing_there(tmp_path, 
 
 
 def test_parse_is_cached_and_the_cache_follows_the_source(project, tmp_path, monkeypatch, reference):
+    monkeypatch.setattr(data, "_CACHE_SLICE_ROWS", 128)  # written slice by slice, read back whole
     pair = tmp_path / "csvs"
     cfg = _cfg(project, data_path=str(pair))
     df, info = data.load_dataset(cfg, project)
