@@ -132,41 +132,48 @@ def to_markdown(result: dict, heading_level: int = 3) -> str:
                    f"at the end on {m['cpu_cores']} cores: other processes shared the CPU, so times are pessimistic.")
     sections = result.get("sections", {})
     for key in [k for k in SECTION_ORDER if k in sections] + [k for k in sections if k not in SECTION_ORDER]:
-        s = sections[key]
-        when = s.get("measured_at")
-        out.append(f"{h} {s['title']}" + (f" (measured {when})" if when and when != result.get("date") else ""))
-        out.append("")
-        cond = s.get("conditions") or {}
-        if cond:
-            la = cond.get("load_avg_1m", ["?", "?"])
-            extra = [f"{k}={v}" for k, v in cond.items() if k not in ("load_avg_1m", "nice")]
-            if cond.get("nice"):
-                extra.append(f"nice {cond['nice']}")
-            out.append(f"*Load average {la[0]} → {la[-1]} on {m.get('cpu_cores', '?')} cores"
-                       + (f"; {', '.join(extra)}" if extra else "") + ".*")
-            out.append("")
-        for what, c in (s.get("reused_conditions") or {}).items():
-            out.append(f"*{what}: reused from an earlier run: "
-                       + (c if isinstance(c, str) else
-                          f"measured {c.get('measured_at')}, load average {c.get('load_avg_1m')}, nice {c.get('nice')}"
-                          + (f", OMP_NUM_THREADS={c['OMP_NUM_THREADS']}" if "OMP_NUM_THREADS" in c else ""))
-                       + ".*")
-            out.append("")
-        if s["status"] != "ok":
-            out.append(f"*{s['status']}*: {s.get('note', '')}")
-            out.append("")
-            if not s["rows"]:
-                continue
-        elif s.get("note"):
-            out.append(s["note"])
-            out.append("")
-        if s["rows"]:
-            out.append(markdown_table(s.get("md_columns") or s["columns"], s["rows"]))
-            out.append("")
-        if s.get("figures"):
-            out.append("; ".join(f"{k}: **{fmt(v)}**" for k, v in s["figures"].items()))
-            out.append("")
+        out += section_markdown(sections[key], m, h, result.get("date"))
     return "\n".join(out).rstrip() + "\n"
+
+
+def section_markdown(s: dict, m: dict, h: str = "###", result_date: str | None = None) -> list[str]:
+    """One section's Markdown lines: heading (with its own date unless it is the result's), the
+    conditions it ran under, its note, table and figures."""
+    out: list[str] = []
+    when = s.get("measured_at")
+    out.append(f"{h} {s['title']}" + (f" (measured {when})" if when and when != result_date else ""))
+    out.append("")
+    cond = s.get("conditions") or {}
+    if cond:
+        la = cond.get("load_avg_1m", ["?", "?"])
+        extra = [f"{k}={v}" for k, v in cond.items() if k not in ("load_avg_1m", "nice")]
+        if cond.get("nice"):
+            extra.append(f"nice {cond['nice']}")
+        out.append(f"*Load average {la[0]} → {la[-1]} on {m.get('cpu_cores', '?')} cores"
+                   + (f"; {', '.join(extra)}" if extra else "") + ".*")
+        out.append("")
+    for what, c in (s.get("reused_conditions") or {}).items():
+        out.append(f"*{what}: reused from an earlier run: "
+                   + (c if isinstance(c, str) else
+                      f"measured {c.get('measured_at')}, load average {c.get('load_avg_1m')}, nice {c.get('nice')}"
+                      + (f", OMP_NUM_THREADS={c['OMP_NUM_THREADS']}" if "OMP_NUM_THREADS" in c else ""))
+                   + ".*")
+        out.append("")
+    if s["status"] != "ok":
+        out.append(f"*{s['status']}*: {s.get('note', '')}")
+        out.append("")
+        if not s["rows"]:
+            return out
+    elif s.get("note"):
+        out.append(s["note"])
+        out.append("")
+    if s["rows"]:
+        out.append(markdown_table(s.get("md_columns") or s["columns"], s["rows"]))
+        out.append("")
+    if s.get("figures"):
+        out.append("; ".join(f"{k}: **{fmt(v)}**" for k, v in s["figures"].items()))
+        out.append("")
+    return out
 
 
 def to_text(result: dict) -> str:
