@@ -247,6 +247,27 @@ def throughput(plan: Plan, cpu: bool) -> dict:
     }
 
 
+def seed_defaults_in_budget(tp: dict) -> dict:
+    """Whether the seed's fine-tuning (cfg.num_train_epochs x cfg.finetune_train_rows at batch 16)
+    fits Step 6's share of the full-mode default time budget at the notebook settings' measured
+    throughput, by the notebook's own arithmetic (cells/src/budget.py). Evaluation is taken at 3x
+    the training rate (forward only; not measured here)."""
+    sys.path.insert(0, str(REPO / "cells" / "src"))
+    import budget
+    from config import DEFAULT_TIME_BUDGET_MINUTES, Config
+
+    cfg = Config()
+    rate = next(r["samples_per_s"] for r in tp["rows"] if r["setting"] == "notebook")
+    minutes = DEFAULT_TIME_BUDGET_MINUTES["full"]
+    share = budget.Budget(minutes).initial_plan["finetune"]
+    s = budget.size_training(share, rows=cfg.finetune_train_rows, epochs=cfg.num_train_epochs, seconds_per_row=1 / rate,
+                             eval_rows=cfg.finetune_eval_rows, seconds_per_eval_row=1 / (3 * rate),
+                             min_rows=cfg.finetune_min_rows)
+    return {"budget_minutes": minutes, "finetune_share_minutes": round(share / 60, 1), "samples_per_s": rate,
+            "rows": s.rows, "epochs": s.epochs, "eval_rows": s.eval_rows, "planned_minutes": round(s.seconds / 60, 1),
+            "cuts": s.cuts, "seed_defaults_kept": not s.cuts}
+
+
 def find_notebook(explicit: str | None) -> Path | None:
     if explicit:
         return Path(explicit)
@@ -339,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Smoke mode stays on CPU even on a GPU box, so it proves the code path CI runs.
         result["throughput"] = throughput(plan, cpu=args.cpu_smoke)
+        result["seed_defaults_in_budget"] = seed_defaults_in_budget(result["throughput"])
     except Exception:
         result["status"] = "error"
         result["throughput_error"] = traceback.format_exc()[-2000:]
