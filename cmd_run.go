@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/prodcat/colab-notebook-action/internal/execute"
+	"github.com/prodcat/colab-notebook-action/internal/notebook"
 	"github.com/prodcat/colab-notebook-action/internal/validate"
 )
 
@@ -34,6 +36,8 @@ func runRun(args []string) int {
 	python := fs.String("python", validate.DefaultPython(), "Python with nbclient and ipykernel")
 	sample := fs.Int("sample-size", 0, "rows the Quick Start samples, injected as SAMPLE_SIZE (0: notebook default; other steps use their own sizes)")
 	model := fs.String("model-name", "", "transformer checkpoint, injected as MODEL_NAME")
+	var extra paramFlags
+	fs.Var(&extra, "param", "NAME=VALUE: another parameters-cell variable, injected as a string (repeatable)")
 	fs.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: colab-notebook-action run --mode quickstart|smoke|full [flags]")
 		fs.PrintDefaults()
@@ -72,6 +76,7 @@ func runRun(args []string) int {
 		DataPath:       *data,
 		SampleSize:     *sample,
 		ModelName:      *model,
+		Params:         extra,
 		Python:         *python,
 		TimeBudget:     time.Duration(*budget * float64(time.Minute)),
 		TimeoutPerCell: limit("timeout-per-cell", *timeout),
@@ -93,4 +98,18 @@ func runRun(args []string) int {
 	}
 	fmt.Printf("run %s OK: %d/%d code cells in %s\n", *mode, res.CellsRun, res.CodeCells, res.Elapsed.Round(100*time.Millisecond))
 	return execute.ExitOK
+}
+
+// paramFlags collects repeated --param NAME=VALUE flags.
+type paramFlags []notebook.Param
+
+func (p *paramFlags) String() string { return fmt.Sprint(*p) }
+
+func (p *paramFlags) Set(v string) error {
+	name, value, ok := strings.Cut(v, "=")
+	if !ok || !notebook.ValidParamName(name) {
+		return fmt.Errorf("want NAME=VALUE with NAME a Python identifier, got %q", v)
+	}
+	*p = append(*p, notebook.Param{Name: name, Value: value})
+	return nil
 }

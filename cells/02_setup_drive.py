@@ -17,8 +17,8 @@ except ImportError:
 
 if IN_COLAB:
     from google.colab import drive
-    drive.mount('/content/drive', force_remount=True)
-    PROJECT_ROOT = "/content/drive/MyDrive/product_categorization_project"
+    drive.mount(DRIVE_MOUNT, force_remount=True)  # DRIVE_MOUNT = '/content/drive'
+    PROJECT_ROOT = f"{DRIVE_MOUNT}/MyDrive/product_categorization_project"
     if PROJECT_ROOT_OVERRIDE:
         PROJECT_ROOT = PROJECT_ROOT_OVERRIDE
 else:

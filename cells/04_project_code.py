@@ -15,8 +15,6 @@
 
 # %% src="setup_run.py" tags=["quickstart"]
 
-# %% src="environment.py" tags=["quickstart"]
-
 # %% src="acquire.py" tags=["quickstart"]
 
 # %% src="demo_data.py" tags=["quickstart"]

@@ -2,13 +2,15 @@
 
 Colab already ships torch, numpy, pandas, scikit-learn, transformers, keras, nltk...; reinstalling
 or pinning them breaks the runtime ("numpy.dtype size changed"). So `ensure_packages` installs
-only missing packages (lime, optuna, ...) at the versions CI tests, and only inside Colab;
-elsewhere it prints what is missing and how to install it.
+only missing packages (lime, optuna, fpdf2) at the versions CI tests, and only inside Colab;
+elsewhere it prints what is missing and how to install it. EXTRA_PACKAGES is the one list of
+what the notebook adds: the install cell installs it, `validate` accepts imports of it, and
+env/refresh.py resolves the Colab-faithful test environment with it.
 `write_requirements` writes PROJECT_ROOT/requirements.txt + environment.yml from
 importlib.metadata (what is really installed), so they never disagree with the run.
 
     import environment
-    environment.ensure_packages()                # the install cell
+    environment.ensure_packages(in_colab=IN_COLAB)   # the install cell
     environment.write_requirements(paths)        # Step 1
 """
 from __future__ import annotations
@@ -19,12 +21,15 @@ import subprocess
 import sys
 from typing import Optional
 
-# Packages Colab lacks, pinned to the versions in env/test.lock.txt (the test suite runs on them).
-EXTRA_PACKAGES = {"lime": "0.2.0.1", "optuna": "4.5.0"}
-# Packages the notebook uses that Colab already has: never installed/pinned by us.
-PREINSTALLED = ("numpy", "pandas", "scikit-learn", "scipy", "torch", "transformers", "accelerate", "datasets",
-                "keras", "tensorboard", "matplotlib", "seaborn", "joblib", "tqdm", "pyyaml", "nltk", "tokenizers",
-                "shap", "kagglehub", "fastapi", "uvicorn", "nbconvert", "h5py")
+# Packages Colab lacks, pinned to the versions env/roots-test.txt pins (the test suite runs on them).
+EXTRA_PACKAGES = {"lime": "0.2.0.1", "optuna": "4.5.0", "fpdf2": "2.8.4"}
+# Packages the notebook uses that Colab already has: never installed/pinned by us. Every distribution
+# the code imports (a test checks it against what `validate` finds), plus what they need at run time:
+# accelerate (Trainer), tensorboard (training logs), h5py (lstm.h5), uvicorn (the API), nbconvert (PDF).
+PREINSTALLED = ("numpy", "pandas", "scikit-learn", "scipy", "pyarrow", "torch", "transformers", "tokenizers",
+                "safetensors", "accelerate", "keras", "h5py", "tensorboard", "matplotlib", "joblib", "tqdm",
+                "pyyaml", "nltk", "shap", "kagglehub", "fastapi", "pydantic", "uvicorn", "ipython", "nbformat",
+                "nbconvert")
 RECORDED = PREINSTALLED + tuple(EXTRA_PACKAGES)
 
 
@@ -41,10 +46,15 @@ def missing(packages: dict[str, str] = EXTRA_PACKAGES) -> dict[str, str]:
 
 def ensure_packages(packages: dict[str, str] = EXTRA_PACKAGES, in_colab: Optional[bool] = None,
                     runner=subprocess.run) -> dict:
-    """pip-install the missing packages in Colab; elsewhere only report them."""
-    from project import in_colab as _in_colab
+    """pip-install the missing packages in Colab; elsewhere only report them.
 
-    colab = _in_colab() if in_colab is None else in_colab
+    The install cell passes in_colab: it runs before project.py is written.
+    """
+    if in_colab is None:
+        from project import in_colab as _in_colab
+
+        in_colab = _in_colab()
+    colab = in_colab
     todo = missing(packages)
     present = {n: version(n) for n in packages if n not in todo}
     if not todo:

@@ -185,6 +185,9 @@ def save_final(trainer, tokenizer, final_dir: os.PathLike | str, info: dict[str,
     tokenizer.save_pretrained(str(tmp))
     # The marker goes last: its presence means everything before it was written.
     (tmp / FINAL_MARKER).write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
+    from project import give_default_mode
+
+    give_default_mode(tmp)  # safetensors writes the weights 0600
     if final.exists():
         os.replace(final, old)
     os.replace(tmp, final)

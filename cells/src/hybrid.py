@@ -228,6 +228,7 @@ def _save_encoder(source: str, target: Path) -> None:
     import tempfile
 
     from embeddings import load_encoder
+    from project import give_default_mode
 
     if Path(source).resolve() == target.resolve():
         return
@@ -236,6 +237,7 @@ def _save_encoder(source: str, target: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=".hybrid_encoder_", dir=target.parent))
     tok.save_pretrained(tmp)
     model.save_pretrained(tmp)
+    give_default_mode(tmp)
     if target.exists():
         shutil.rmtree(target)
     tmp.rename(target)

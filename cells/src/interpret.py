@@ -131,6 +131,8 @@ def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path, st
         raise TypeError("the best baseline is not a linear model; SHAP's linear explainer does not apply")
     features, clf, names = parts
     background = features.transform(background_texts)
+    # The whole background: shap's default masker keeps 100 rows and warns once per explainer.
+    masker = shap.maskers.Independent(background, max_samples=background.shape[0])
     classes = [str(c) for c in clf.classes_]
     texts = [inference.combine_text(t, d) for t, d in zip(rows["product_title"], rows["product_description"])]
     x = features.transform(texts)
@@ -141,7 +143,7 @@ def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path, st
         # Binary LogisticRegression has one coefficient row (for classes_[1]).
         coef = clf.coef_[label] if clf.coef_.shape[0] > 1 else (clf.coef_[0] if label == 1 else -clf.coef_[0])
         icpt = clf.intercept_[label] if clf.coef_.shape[0] > 1 else 0.0
-        explainer = shap.LinearExplainer((coef, icpt), background)
+        explainer = shap.LinearExplainer((coef, icpt), masker)
         sv = np.asarray(explainer.shap_values(x[k]))[0]
         top = np.argsort(-np.abs(sv))[:12]
         top = top[np.abs(sv[top]) > 0]

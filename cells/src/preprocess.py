@@ -193,7 +193,10 @@ def tokenization_demo(df: pd.DataFrame, cfg, paths, n: int = 3) -> pd.DataFrame:
     texts = combine_text(df["product_title"].iloc[:n], df["product_description"].iloc[:n]).tolist()
     ntoks, nroute = nltk_route(texts)
     sample = combine_text(df["product_title"].iloc[:20000], df["product_description"].iloc[:20000]).tolist()
-    htoks, hroute, _ = hf_route(texts, cfg.model_name, train_texts=sample,
+    import tiny_model
+
+    # "tiny-bert" (smoke runs) names a model built locally, not a Hub id: never look it up online.
+    htoks, hroute, _ = hf_route(texts, tiny_model.resolve_one(cfg.model_name, paths), train_texts=sample,
                                 save_dir=str(paths.models / "local_wordpiece"))
     from project import record_note
 

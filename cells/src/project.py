@@ -101,6 +101,33 @@ def make_tree(root: str) -> Paths:
 
 # --- atomic writes ------------------------------------------------------------------
 
+def _umask() -> int:
+    try:  # Linux: read it without changing it (os.umask sets a value for every thread)
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def give_default_mode(path: os.PathLike | str) -> None:
+    """The mode open()/mkdir() would have given `path` (and, for a folder, everything in it) under
+    the umask: rw-r--r-- / rwxr-xr-x with Colab's 022.
+
+    mkstemp and mkdtemp create 0600 / 0700 so that nobody else can read the temp file while it is
+    written, and so does safetensors for model weights; once in place these are artifacts the user
+    (and whoever they share the project with) must be able to read.
+    """
+    mask = _umask()
+    top = Path(path)
+    for p in [top, *(top.rglob("*") if top.is_dir() else [])]:
+        if not p.is_symlink():
+            os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~mask)
+
 @contextlib.contextmanager
 def atomic_path(path: os.PathLike | str, suffix: str = "") -> Iterator[str]:
     """Yield a temp path beside `path`; rename it over `path` only if the block succeeds.
@@ -111,6 +138,7 @@ def atomic_path(path: os.PathLike | str, suffix: str = "") -> Iterator[str]:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix or target.suffix, dir=target.parent)
     os.close(fd)
+    give_default_mode(tmp)
     try:
         yield tmp
         os.replace(tmp, target)

@@ -30,6 +30,10 @@ def init(run_mode: str, project_root: str, data_path: str = "", sample_size: int
     values.update(overrides)
     cfg = Config.for_mode(run_mode, **values)
     os.environ.setdefault("KERAS_BACKEND", "torch")
+    # Keras' serializer imports TensorFlow whenever it is installed (Colab has it), even on the torch
+    # backend, to check for tf.TensorShape; without this TF's C++ start-up INFO lines land in the LSTM
+    # step's output. Warnings and errors still show.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     import budget
 
     run_budget = budget.start(cfg, paths)

@@ -40,6 +40,8 @@ def build_tiny_bert(texts: Iterable[str], out_dir: os.PathLike | str, vocab_size
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizer
 
+    from project import give_default_mode
+
     texts = [str(t) for t in texts if isinstance(t, str) and t.strip()]
     if not texts:
         raise ValueError("build_tiny_bert needs at least one non-empty training text")
@@ -62,6 +64,7 @@ def build_tiny_bert(texts: Iterable[str], out_dir: os.PathLike | str, vocab_size
         model = BertModel(config)
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
+        give_default_mode(tmp)  # mkdtemp and safetensors create 0700 / 0600
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

@@ -62,7 +62,10 @@ type Options struct {
 	DataPath    string // optional; checked by CheckDataPath, injected as DATA_PATH
 	SampleSize  int    // optional; > 0 injects SAMPLE_SIZE (the Quick Start's rows)
 	ModelName   string // optional; injects MODEL_NAME
-	Python      string // default validate.DefaultPython()
+	// Params are other parameters-cell variables to set (run --param NAME=VALUE);
+	// each must be assigned in the parameters cell.
+	Params []notebook.Param
+	Python string // default validate.DefaultPython()
 	// TimeBudget > 0 is injected as TIME_BUDGET_MINUTES: the notebook sizes its
 	// heavy steps to finish within it. Without explicit timeouts it also sets them
 	// (see Timeouts).
@@ -280,6 +283,9 @@ func prepare(opts Options, res *Result) (*notebook.Notebook, error) {
 		return nil, err
 	}
 	nb := built.Notebook
+	if err := checkParams(nb, opts.Params); err != nil {
+		return nil, err
+	}
 	if err := notebook.InjectParameters(nb, params(opts)); err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}
@@ -523,7 +529,7 @@ func params(o Options) []notebook.Param {
 	if o.TimeBudget > 0 {
 		ps = append(ps, notebook.Param{Name: "TIME_BUDGET_MINUTES", Value: budgetMinutes(o.TimeBudget)})
 	}
-	return ps
+	return append(ps, o.Params...)
 }
 
 // budgetMinutes is the budget as the notebook reads it: whole minutes as an
@@ -535,6 +541,31 @@ func budgetMinutes(d time.Duration) any {
 	return d.Minutes()
 }
 
+// flagParams are the parameters run's own flags set.
+var flagParams = map[string]string{"RUN_MODE": "--mode", "DATA_PATH": "--data", "SAMPLE_SIZE": "--sample-size",
+	"PROJECT_ROOT_OVERRIDE": "--project-root", "MODEL_NAME": "--model-name", "TIME_BUDGET_MINUTES": "--time-budget-minutes"}
+
+// checkParams accepts only variables the parameters cell assigns, so a typo
+// fails before anything runs instead of being a silently unused variable.
+func checkParams(nb *notebook.Notebook, extra []notebook.Param) error {
+	var cell *notebook.Cell
+	for i := range nb.Cells {
+		if nb.Cells[i].HasTag(notebook.TagParameters) {
+			cell = &nb.Cells[i]
+			break
+		}
+	}
+	for _, p := range extra {
+		if flag, ok := flagParams[p.Name]; ok {
+			return &InputError{Msg: fmt.Sprintf("--param %s: set it with %s", p.Name, flag)}
+		}
+		if cell == nil || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(p.Name)+`\s*=`).MatchString(cell.Source) {
+			return &InputError{Msg: fmt.Sprintf("--param %s: the parameters cell has no variable %s", p.Name, p.Name)}
+		}
+	}
+	return nil
+}
+
 // kernelEnv is the executor's (and so the kernel's) environment: an allowlist
 // of what a notebook needs (paths, locale, threads, GPU selection, caches,
 // proxies, PC_* config overrides), never the action's inputs (INPUT_*), GitHub's
@@ -544,7 +575,6 @@ func kernelEnv(environ []string, projectRoot string) []string {
 	set := map[string]string{
 		"PROJECT_ROOT":     projectRoot,
 		"MPLBACKEND":       "Agg",
-		"KERAS_BACKEND":    "torch",
 		"PYTHONUNBUFFERED": "1",
 		// ipykernel warns about frozen modules under the debugger otherwise.
 		"PYDEVD_DISABLE_FILE_VALIDATION": "1",

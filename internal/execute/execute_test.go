@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prodcat/colab-notebook-action/internal/notebook"
 	"github.com/prodcat/colab-notebook-action/internal/schema"
 )
 
@@ -104,6 +105,7 @@ func TestQuickstartRun(t *testing.T) {
 	res, err := Run(context.Background(), Options{
 		Mode: ModeQuickstart, CellsDir: fixture, OutDir: filepath.Join(tmp, "out"), ProjectRoot: root,
 		DataPath: data, SampleSize: 50, ModelName: "tiny-bert", Python: py,
+		Params:         []notebook.Param{{Name: "DRIVE_MOUNT", Value: "/tmp/mnt"}},
 		TimeoutPerCell: time.Minute, Progress: &progress,
 	})
 	if err != nil {
@@ -122,7 +124,7 @@ func TestQuickstartRun(t *testing.T) {
 			t.Errorf("cell %s was not executed", c.ID)
 		}
 	}
-	for _, want := range []string{`RUN_MODE = "quickstart"`, `DATA_PATH = "` + data + `"`, "SAMPLE_SIZE = 50", `PROJECT_ROOT_OVERRIDE = "` + root + `"`, `MODEL_NAME = "tiny-bert"`} {
+	for _, want := range []string{`RUN_MODE = "quickstart"`, `DATA_PATH = "` + data + `"`, "SAMPLE_SIZE = 50", `PROJECT_ROOT_OVERRIDE = "` + root + `"`, `MODEL_NAME = "tiny-bert"`, `DRIVE_MOUNT = "/tmp/mnt"`} {
 		if !strings.Contains(injected, want) {
 			t.Errorf("injected cell %q lacks %q", injected, want)
 		}
@@ -149,7 +151,12 @@ func TestQuickstartRun(t *testing.T) {
 		t.Errorf("FormatMetrics = %q", s)
 	}
 	out := progress.String()
-	for _, want := range []string{"[1/5]", "[5/5] Step 1 — Write and use a module", "03_step01.py:7", "| env True Agg torch"} {
+	// The executor chooses no Keras backend (the notebook does): the kernel sees the caller's, if any.
+	keras := os.Getenv("KERAS_BACKEND")
+	if keras == "" {
+		keras = "unset"
+	}
+	for _, want := range []string{"[1/5]", "[5/5] Step 1 — Write and use a module", "03_step01.py:7", "| env True Agg " + keras} {
 		if !strings.Contains(out, want) {
 			t.Errorf("progress lacks %q:\n%s", want, out)
 		}
@@ -277,6 +284,10 @@ func TestBadInput(t *testing.T) {
 		{"no mode", Options{}, "--mode is required"},
 		{"member of a missing zip", Options{Mode: ModeFull, DataPath: filepath.Join(tmp, "nope.zip") + "!a.csv"}, "data file not found"},
 		{"cells that don't build", Options{Mode: ModeFull, CellsDir: filepath.Join(tmp, "empty")}, "no cell files"},
+		{"--param the parameters cell lacks", Options{Mode: ModeFull, Params: []notebook.Param{{Name: "DRIVE_MOUNTT", Value: "/x"}}},
+			"the parameters cell has no variable DRIVE_MOUNTT"},
+		{"--param for a flag's variable", Options{Mode: ModeFull, Params: []notebook.Param{{Name: "RUN_MODE", Value: "smoke"}}},
+			"set it with --mode"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.ProjectRoot, tc.opts.OutDir, tc.opts.Python = root, out, "python-is-not-needed"

@@ -1,8 +1,15 @@
-"""Syntax-check notebook cells and modules in one process (used by `validate`).
+"""Syntax-check notebook cells and modules in one process, and list what they import
+(used by `validate`).
 
 stdin:  JSON list of {"key": str, "source": str, "ipython": bool}
-stdout: JSON list of {"key": str, "line": int, "col": int, "msg": str}, one per
-        item that does not compile. Lines are 1-based within the item's source.
+stdout: JSON {"errors": [{"key", "line", "col", "msg"}], one per item that does not compile;
+              "imports": [{"key", "module", "line", "guarded"}], every absolute import
+                  (module is the top-level name; guarded: inside a try whose handlers catch
+                  ImportError, ModuleNotFoundError, Exception or everything);
+              "extra_packages": [{"key", "line", "names"}], every `EXTRA_PACKAGES = {...}`
+                  dict literal (what the install cell adds);
+              "stdlib": [names]: this Python's standard library modules}
+        Lines are 1-based within the item's source.
 
 Cells ("ipython": true) may use IPython syntax: line magics (%x), shell escapes
 (!cmd, var = !cmd) and cell magics (%%x). IPython's own input transformer
@@ -48,14 +55,61 @@ def _error(key, exc, offset):
     }
 
 
+_CATCHES_IMPORT_ERROR = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+
+
+def _catches_import_error(handler):
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(getattr(t, "id", getattr(t, "attr", "")) in _CATCHES_IMPORT_ERROR for t in types)
+
+
+def imports_of(tree, offset=0):
+    """(top-level module, line, guarded) for every absolute import in tree."""
+    out = []
+
+    def visit(node, guarded):
+        if isinstance(node, ast.Try):
+            inner = guarded or any(_catches_import_error(h) for h in node.handlers)
+            for child in node.body:
+                visit(child, inner)
+            for child in node.handlers + node.orelse + node.finalbody:
+                visit(child, guarded)
+            return
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                out.append((alias.name.split(".")[0], node.lineno + offset, guarded))
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            out.append((node.module.split(".")[0], node.lineno + offset, guarded))
+        for child in ast.iter_child_nodes(node):
+            visit(child, guarded)
+
+    visit(tree, False)
+    return out
+
+
+def extra_packages_of(tree, offset=0):
+    """(line, names) of every `EXTRA_PACKAGES = {"name": "version", ...}` in tree."""
+    out = []
+    for node in ast.walk(tree):
+        if (isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Dict)
+                and any(getattr(t, "id", "") == "EXTRA_PACKAGES"
+                        for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))):
+            names = [k.value for k in node.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)]
+            out.append((node.lineno + offset, names))
+    return out
+
+
 def check_cell(key, src):
+    """(error or None, parsed tree or None, line offset) for one cell."""
     offset = 0
     first, _, rest = src.partition("\n")
     stripped = first.lstrip()
     if stripped.startswith("%%"):
         name = stripped[2:].split(None, 1)[0] if stripped[2:].strip() else ""
         if name not in PYTHON_BODY_MAGICS:
-            return None
+            return None, None, 0
         src, offset = rest, 1
     code = src
     if _TRANSFORMER is not None:
@@ -64,7 +118,7 @@ def check_cell(key, src):
             # tokenizer-based rewrite no longer sees `!`): blank what it left, line for line.
             code = _fallback(_TRANSFORMER.transform_cell(src))
         except SyntaxError as exc:
-            return _error(key, exc, offset)
+            return _error(key, exc, offset), None, 0
         except Exception:
             code = _fallback(src)
     else:
@@ -75,8 +129,8 @@ def check_cell(key, src):
         # a function); top-level await is fine in IPython.
         compile(tree, "<cell>", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
     except SyntaxError as exc:
-        return _error(key, exc, offset)
-    return None
+        return _error(key, exc, offset), None, 0
+    return None, tree, offset
 
 
 def check_module(key, src):
@@ -84,19 +138,25 @@ def check_module(key, src):
         tree = ast.parse(src, key)
         compile(tree, key, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        return _error(key, exc, 0)
-    return None
+        return _error(key, exc, 0), None, 0
+    return None, tree, 0
 
 
 def main():
     warnings.simplefilter("ignore")
     items = json.load(sys.stdin)
-    out = []
+    out = {"errors": [], "imports": [], "extra_packages": [], "stdlib": sorted(sys.stdlib_module_names)}
     for item in items:
         check = check_cell if item.get("ipython") else check_module
-        err = check(item["key"], item["source"])
+        err, tree, offset = check(item["key"], item["source"])
         if err:
-            out.append(err)
+            out["errors"].append(err)
+        if tree is None:
+            continue
+        for module, line, guarded in imports_of(tree, offset):
+            out["imports"].append({"key": item["key"], "module": module, "line": line, "guarded": guarded})
+        for line, names in extra_packages_of(tree, offset):
+            out["extra_packages"].append({"key": item["key"], "line": line, "names": names})
     json.dump(out, sys.stdout)
 
 

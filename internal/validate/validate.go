@@ -97,7 +97,8 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Problems = append(rep.Problems, syn...)
+	rep.Problems = append(rep.Problems, syn.problems...)
+	rep.Problems = append(rep.Problems, checkImports(syn.Imports, syn.ExtraPackages, syn.Stdlib, mods, syn.where, colabPackages)...)
 
 	// Structure, src= and schema checks on a partly parsed notebook would
 	// report sections or src= cells "missing" that are merely in a file
@@ -137,9 +138,21 @@ type syntaxError struct {
 	Msg  string `json:"msg"`
 }
 
-// checkSyntax compiles every code cell and module in one Python process:
-// starting Python per cell would cost seconds on a 50-cell notebook.
-func checkSyntax(ctx context.Context, python string, cells []cellsrc.Cell, srcDir string, mods []string) ([]cellsrc.Problem, error) {
+// pyAnalysis is what pysyntax.py reports about the cells and modules.
+type pyAnalysis struct {
+	Errors        []syntaxError   `json:"errors"`
+	Imports       []importFact    `json:"imports"`
+	ExtraPackages []extraPackages `json:"extra_packages"`
+	Stdlib        []string        `json:"stdlib"`
+
+	problems []cellsrc.Problem                  // the syntax errors, located
+	where    map[string]func(int) (string, int) // item key -> file:line of its line n
+}
+
+// checkSyntax compiles every code cell and module in one Python process
+// (starting Python per cell would cost seconds on a 50-cell notebook), and
+// collects what they import for checkImports.
+func checkSyntax(ctx context.Context, python string, cells []cellsrc.Cell, srcDir string, mods []string) (pyAnalysis, error) {
 	var items []syntaxItem
 	where := map[string]func(line int) (string, int){}
 	for i, c := range cells {
@@ -163,11 +176,11 @@ func checkSyntax(ctx context.Context, python string, cells []cellsrc.Cell, srcDi
 		where[p] = func(line int) (string, int) { return p, line }
 	}
 	if len(items) == 0 {
-		return probs, nil
+		return pyAnalysis{problems: probs, where: where}, nil
 	}
 	in, err := json.Marshal(items)
 	if err != nil {
-		return nil, err
+		return pyAnalysis{}, err
 	}
 	// -I: ignore PYTHONPATH and the user site so only the venv decides.
 	cmd := exec.CommandContext(ctx, python, "-I", "-c", pySyntaxScript)
@@ -175,16 +188,26 @@ func checkSyntax(ctx context.Context, python string, cells []cellsrc.Cell, srcDi
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("python syntax check with %s: %v\n%s", python, err, strings.TrimSpace(stderr.String()))
+		return pyAnalysis{}, fmt.Errorf("python syntax check with %s: %v\n%s", python, err, strings.TrimSpace(stderr.String()))
 	}
-	var errs []syntaxError
-	if err := json.Unmarshal(stdout.Bytes(), &errs); err != nil {
-		return nil, fmt.Errorf("python syntax check with %s: unreadable answer %q: %v", python, stdout.String(), err)
+	var an pyAnalysis
+	if err := json.Unmarshal(stdout.Bytes(), &an); err != nil {
+		return pyAnalysis{}, fmt.Errorf("python syntax check with %s: unreadable answer %q: %v", python, stdout.String(), err)
 	}
-	for _, e := range errs {
+	for _, f := range an.Imports {
+		if _, ok := where[f.Key]; !ok {
+			return pyAnalysis{}, fmt.Errorf("python syntax check: unknown item %q", f.Key)
+		}
+	}
+	for _, f := range an.ExtraPackages {
+		if _, ok := where[f.Key]; !ok {
+			return pyAnalysis{}, fmt.Errorf("python syntax check: unknown item %q", f.Key)
+		}
+	}
+	for _, e := range an.Errors {
 		loc, ok := where[e.Key]
 		if !ok {
-			return nil, fmt.Errorf("python syntax check: unknown item %q", e.Key)
+			return pyAnalysis{}, fmt.Errorf("python syntax check: unknown item %q", e.Key)
 		}
 		file, line := loc(e.Line)
 		msg := e.Msg
@@ -193,7 +216,8 @@ func checkSyntax(ctx context.Context, python string, cells []cellsrc.Cell, srcDi
 		}
 		probs = append(probs, cellsrc.Problem{File: file, Line: line, Message: msg})
 	}
-	return probs, nil
+	an.problems, an.where = probs, where
+	return an, nil
 }
 
 // checkSrcCells enforces the one-to-one link between cells/src files and
@@ -260,15 +284,18 @@ func headingsOf(cells []cellsrc.Cell) []heading {
 }
 
 var (
-	quickStartRE  = regexp.MustCompile(`(?i)\bquick\s*start\b`)
-	installRE     = regexp.MustCompile(`(?i)\binstall`)
-	optionARE     = regexp.MustCompile(`(?i)\boption\s+a\b`)
-	optionBRE     = regexp.MustCompile(`(?i)\boption\s+b\b`)
-	stepRE        = regexp.MustCompile(`^Step\s+(\d+)\s*(?:—|–|-|:)\s*\S`)
-	finalRE       = regexp.MustCompile(`(?i)\b(delivery|final)\b`)
-	driveMountRE  = regexp.MustCompile(`drive\.mount\(\s*['"]/content/drive['"]\s*,\s*force_remount\s*=\s*True\s*\)`)
+	quickStartRE = regexp.MustCompile(`(?i)\bquick\s*start\b`)
+	installRE    = regexp.MustCompile(`(?i)\binstall`)
+	optionARE    = regexp.MustCompile(`(?i)\boption\s+a\b`)
+	optionBRE    = regexp.MustCompile(`(?i)\boption\s+b\b`)
+	stepRE       = regexp.MustCompile(`^Step\s+(\d+)\s*(?:—|–|-|:)\s*\S`)
+	finalRE      = regexp.MustCompile(`(?i)\b(delivery|final)\b`)
+	// The mount point is '/content/drive' as the spec writes it, or a DRIVE_MOUNT parameter
+	// whose default is '/content/drive' (so a run outside Colab can point it elsewhere).
+	driveMountRE  = regexp.MustCompile(`drive\.mount\(\s*(?:['"]/content/drive['"]|(DRIVE_MOUNT))\s*,\s*force_remount\s*=\s*True\s*\)`)
 	srcDirRE      = regexp.MustCompile(`(?m)^\s*SRC_DIR\s*=[^=]`)
-	projectRootRE = regexp.MustCompile(`(?m)^\s*PROJECT_ROOT\s*=\s*['"]/content/drive/MyDrive/product_categorization_project['"]`)
+	projectRootRE = regexp.MustCompile(`(?m)^\s*PROJECT_ROOT\s*=\s*(?:['"]/content/drive/MyDrive/product_categorization_project['"]|f['"]\{DRIVE_MOUNT\}/MyDrive/product_categorization_project['"])`)
+	driveParamRE  = regexp.MustCompile(`(?m)^DRIVE_MOUNT\s*=\s*['"]/content/drive['"]`)
 )
 
 func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
@@ -309,22 +336,28 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 		atH(h, "the \"Quick Start\" heading is cell %d; it must be within the first %d cells", h.cell, QuickStartWithin)
 	}
 
-	mountOK := false
-	for _, c := range cells {
-		if c.Kind == cellsrc.Code && driveMountRE.MatchString(c.Source) && projectRootRE.MatchString(c.Source) {
-			mountOK = true
-			break
-		}
-	}
-	if !mountOK {
-		missing("no code cell with both drive.mount('/content/drive', force_remount=True) and PROJECT_ROOT = \"/content/drive/MyDrive/product_categorization_project\"")
-	}
-
 	var params []cellsrc.Cell
 	for _, c := range cells {
 		if c.HasTag(notebook.TagParameters) {
 			params = append(params, c)
 		}
+	}
+
+	mountOK := false
+	for _, c := range cells {
+		if c.Kind != cellsrc.Code || !projectRootRE.MatchString(c.Source) {
+			continue
+		}
+		if m := driveMountRE.FindStringSubmatch(c.Source); m != nil {
+			if m[1] != "" && (len(params) == 0 || !driveParamRE.MatchString(params[0].Source)) {
+				at(c, "drive.mount(DRIVE_MOUNT, ...) needs DRIVE_MOUNT = \"/content/drive\" in the parameters cell")
+			}
+			mountOK = true
+			break
+		}
+	}
+	if !mountOK {
+		missing("no code cell with both drive.mount('/content/drive', force_remount=True) and PROJECT_ROOT = \"/content/drive/MyDrive/product_categorization_project\" (or drive.mount(DRIVE_MOUNT, force_remount=True) and PROJECT_ROOT = f\"{DRIVE_MOUNT}/MyDrive/product_categorization_project\")")
 	}
 	switch {
 	case len(params) == 0:

@@ -282,3 +282,31 @@ func TestPythonMissing(t *testing.T) {
 		t.Errorf("got %v, want a python syntax check error", err)
 	}
 }
+
+// The mount cell may take its mount point from a DRIVE_MOUNT parameter (what a
+// run outside Colab points elsewhere) as long as the parameter's default is
+// the spec's '/content/drive'.
+func TestDriveMountParameter(t *testing.T) {
+	py := venvPython(t)
+	spell := func(t *testing.T, dir, paramDefault string) []cellsrc.Problem {
+		edit(t, filepath.Join(dir, "01_parameters.py"), "DATA_PATH = \"\"", "DATA_PATH = \"\"\nDRIVE_MOUNT = \""+paramDefault+"\"")
+		f := filepath.Join(dir, "02_setup_drive.py")
+		edit(t, f, "drive.mount('/content/drive', force_remount=True)", "drive.mount(DRIVE_MOUNT, force_remount=True)")
+		edit(t, f, "PROJECT_ROOT = \"/content/drive/MyDrive/product_categorization_project\"",
+			"PROJECT_ROOT = f\"{DRIVE_MOUNT}/MyDrive/product_categorization_project\"")
+		rep, err := Run(context.Background(), Options{CellsDir: dir, Python: py})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep.Problems
+	}
+	if probs := spell(t, copyCells(t), "/content/drive"); len(probs) > 0 {
+		t.Errorf("DRIVE_MOUNT = '/content/drive' rejected:\n%s", cellsrc.Problems(probs))
+	}
+	dir := copyCells(t)
+	probs := spell(t, dir, "/mnt/elsewhere")
+	f := filepath.Join(dir, "02_setup_drive.py")
+	if len(probs) != 1 || probs[0].File != f || !strings.Contains(probs[0].Message, "DRIVE_MOUNT = \"/content/drive\"") {
+		t.Errorf("want one problem in %s about DRIVE_MOUNT's default, got:\n%s", f, cellsrc.Problems(probs))
+	}
+}

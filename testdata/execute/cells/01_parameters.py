@@ -4,3 +4,4 @@ DATA_PATH = ""
 SAMPLE_SIZE = 0
 PROJECT_ROOT_OVERRIDE = ""
 MODEL_NAME = "default-model"
+DRIVE_MOUNT = "/content/drive"
