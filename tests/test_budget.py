@@ -168,3 +168,19 @@ def test_paced_stops_when_the_next_item_would_not_fit():
         clock.t += limit / 4.5  # each explanation takes a bit more than a fifth of the share
     assert done == [0, 1, 2, 3] and "LIME explanations: 4 of 20" in st.cuts[0]
     assert list(st.paced(["only one"], share=0.0)) == ["only one"]  # the first item always runs
+
+
+def test_keras_epoch_guard_stops_fit_when_another_epoch_no_longer_fits():
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+    import numpy as np
+
+    b = budget.Budget(0.001)  # a few milliseconds: used up by the first epoch
+    st = b.begin("lstm")
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x, y = np.random.default_rng(0).normal(size=(64, 4)), np.arange(64) % 3
+    hist = model.fit(x, y, epochs=5, batch_size=16, verbose=0, callbacks=[budget.keras_epoch_guard(st, "LSTM")])
+    assert len(hist.history["loss"]) == 1 and "LSTM stopped after epoch 1 of 5" in st.cuts[0]

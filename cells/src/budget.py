@@ -246,6 +246,27 @@ class StepBudget:
                 "cuts": list(self.cuts), "facts": dict(self.facts)}
 
 
+def keras_epoch_guard(st: StepBudget, what: str = "training"):
+    """A Keras callback that ends fit() after an epoch once another epoch would not fit what is
+    left of `st` (the sizing rests on a short probe; later epochs can be slower). Built lazily:
+    no Keras import unless a Keras step asks."""
+    import keras
+
+    class EpochGuard(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = st.owner.clock()
+
+        def on_epoch_end(self, epoch, logs=None):
+            took = st.owner.clock() - getattr(self, "_t0", st.owner.clock())
+            total = int(self.params.get("epochs") or 0)
+            if epoch + 1 < total and st.left() < took:
+                self.model.stop_training = True
+                st.cut(f"{what} stopped after epoch {epoch + 1} of {total}: the next (~{_min(took)}) would not fit "
+                       f"the {_min(st.left())} left")
+
+    return EpochGuard()
+
+
 # --- the run's budget ---------------------------------------------------------------------
 
 class Budget:
