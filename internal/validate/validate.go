@@ -299,103 +299,134 @@ var (
 )
 
 func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
-	var probs []cellsrc.Problem
-	at := func(c cellsrc.Cell, format string, args ...any) {
-		probs = append(probs, cellsrc.Problem{File: c.File, Line: c.Line, Message: fmt.Sprintf(format, args...)})
-	}
-	atH := func(h heading, format string, args ...any) {
-		probs = append(probs, cellsrc.Problem{File: h.file, Line: h.line, Message: fmt.Sprintf(format, args...)})
-	}
-	missing := func(format string, args ...any) {
-		probs = append(probs, cellsrc.Problem{File: dir, Message: fmt.Sprintf(format, args...)})
-	}
-	hs := headingsOf(cells)
-	find := func(re *regexp.Regexp) (heading, bool) {
-		for _, h := range hs {
-			if re.MatchString(h.text) {
-				return h, true
-			}
-		}
-		return heading{}, false
-	}
-	codeBetween := func(from, to int) bool {
-		for i := from + 1; i < to && i < len(cells); i++ {
-			if cells[i].Kind == cellsrc.Code {
-				return true
-			}
-		}
-		return false
-	}
+	st := &structure{dir: dir, cells: cells, hs: headingsOf(cells)}
+	st.checkOpening()
+	params := st.tagged(notebook.TagParameters)
+	st.checkDriveMount(params)
+	st.checkParameters(params)
+	st.checkQuickstartTags(params)
+	st.checkSrcDir()
+	st.checkSections()
+	st.checkSteps()
+	return st.probs
+}
 
-	if cells[0].Kind != cellsrc.Markdown {
-		at(cells[0], "the notebook must open with an intro markdown cell (purpose, GPU runtime, Kaggle sign-in)")
+// structure holds what checkStructure's rules share: the cells, their
+// headings, and the problems found so far.
+type structure struct {
+	dir   string
+	cells []cellsrc.Cell
+	hs    []heading
+	probs []cellsrc.Problem
+}
+
+func (st *structure) at(c cellsrc.Cell, format string, args ...any) {
+	st.probs = append(st.probs, cellsrc.Problem{File: c.File, Line: c.Line, Message: fmt.Sprintf(format, args...)})
+}
+
+func (st *structure) atH(h heading, format string, args ...any) {
+	st.probs = append(st.probs, cellsrc.Problem{File: h.file, Line: h.line, Message: fmt.Sprintf(format, args...)})
+}
+
+// missing is a problem of the whole notebook: what is absent has no line.
+func (st *structure) missing(format string, args ...any) {
+	st.probs = append(st.probs, cellsrc.Problem{File: st.dir, Message: fmt.Sprintf(format, args...)})
+}
+
+func (st *structure) find(re *regexp.Regexp) (heading, bool) {
+	for _, h := range st.hs {
+		if re.MatchString(h.text) {
+			return h, true
+		}
 	}
-	if h, ok := find(quickStartRE); !ok {
-		missing("no \"Quick Start\" markdown heading: add one within the first %d cells", QuickStartWithin)
+	return heading{}, false
+}
+
+func (st *structure) codeBetween(from, to int) bool {
+	for i := from + 1; i < to && i < len(st.cells); i++ {
+		if st.cells[i].Kind == cellsrc.Code {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOpening: an intro markdown cell first, and the Quick Start near the top.
+func (st *structure) checkOpening() {
+	if st.cells[0].Kind != cellsrc.Markdown {
+		st.at(st.cells[0], "the notebook must open with an intro markdown cell (purpose, GPU runtime, Kaggle sign-in)")
+	}
+	if h, ok := st.find(quickStartRE); !ok {
+		st.missing("no \"Quick Start\" markdown heading: add one within the first %d cells", QuickStartWithin)
 	} else if h.cell >= QuickStartWithin {
-		atH(h, "the \"Quick Start\" heading is cell %d; it must be within the first %d cells", h.cell, QuickStartWithin)
+		st.atH(h, "the \"Quick Start\" heading is cell %d; it must be within the first %d cells", h.cell, QuickStartWithin)
 	}
+}
 
-	var params []cellsrc.Cell
-	for _, c := range cells {
-		if c.HasTag(notebook.TagParameters) {
-			params = append(params, c)
+func (st *structure) tagged(tag string) []cellsrc.Cell {
+	var out []cellsrc.Cell
+	for _, c := range st.cells {
+		if c.HasTag(tag) {
+			out = append(out, c)
 		}
 	}
+	return out
+}
 
-	mountOK := false
-	for _, c := range cells {
+// checkParameters: exactly one code cell tagged "parameters".
+func (st *structure) checkParameters(params []cellsrc.Cell) {
+	if len(params) == 0 {
+		st.missing("no cell tagged %q: exactly one code cell must carry it (papermill injects values after it)", notebook.TagParameters)
+	}
+	for i, c := range params {
+		if c.Kind != cellsrc.Code {
+			st.at(c, "the %q tag belongs on a code cell", notebook.TagParameters)
+		}
+		if i > 0 {
+			st.at(c, "second cell tagged %q (the first is %s:%d); exactly one is allowed", notebook.TagParameters, params[0].File, params[0].Line)
+		}
+	}
+}
+
+// checkDriveMount: one code cell mounts Drive and sets PROJECT_ROOT under it.
+func (st *structure) checkDriveMount(params []cellsrc.Cell) {
+	for _, c := range st.cells {
 		if c.Kind != cellsrc.Code || !projectRootRE.MatchString(c.Source) {
 			continue
 		}
 		if m := driveMountRE.FindStringSubmatch(c.Source); m != nil {
 			if m[1] != "" && (len(params) == 0 || !driveParamRE.MatchString(params[0].Source)) {
-				at(c, "drive.mount(DRIVE_MOUNT, ...) needs DRIVE_MOUNT = \"/content/drive\" in the parameters cell")
+				st.at(c, "drive.mount(DRIVE_MOUNT, ...) needs DRIVE_MOUNT = \"/content/drive\" in the parameters cell")
 			}
-			mountOK = true
-			break
+			return
 		}
 	}
-	if !mountOK {
-		missing("no code cell with both drive.mount('/content/drive', force_remount=True) and PROJECT_ROOT = \"/content/drive/MyDrive/product_categorization_project\" (or drive.mount(DRIVE_MOUNT, force_remount=True) and PROJECT_ROOT = f\"{DRIVE_MOUNT}/MyDrive/product_categorization_project\")")
-	}
-	switch {
-	case len(params) == 0:
-		missing("no cell tagged %q: exactly one code cell must carry it (papermill injects values after it)", notebook.TagParameters)
-	default:
-		for i, c := range params {
-			if c.Kind != cellsrc.Code {
-				at(c, "the %q tag belongs on a code cell", notebook.TagParameters)
-			}
-			if i > 0 {
-				at(c, "second cell tagged %q (the first is %s:%d); exactly one is allowed", notebook.TagParameters, params[0].File, params[0].Line)
-			}
-		}
-	}
+	st.missing("no code cell with both drive.mount('/content/drive', force_remount=True) and PROJECT_ROOT = \"/content/drive/MyDrive/product_categorization_project\" (or drive.mount(DRIVE_MOUNT, force_remount=True) and PROJECT_ROOT = f\"{DRIVE_MOUNT}/MyDrive/product_categorization_project\")")
+}
 
-	// Quick Start runs only the tagged cells, so it needs the parameter
-	// defaults and the cell that defines SRC_DIR for its %%writefile cells.
-	quick := 0
-	for _, c := range cells {
-		if c.HasTag(notebook.TagQuickstart) {
-			quick++
-		}
-	}
-	if quick == 0 {
-		missing("no cell tagged %q: `run --mode quickstart` would run nothing", notebook.TagQuickstart)
+// checkQuickstartTags: Quick Start runs only the tagged cells, so it needs some,
+// and the parameter defaults among them.
+func (st *structure) checkQuickstartTags(params []cellsrc.Cell) {
+	if len(st.tagged(notebook.TagQuickstart)) == 0 {
+		st.missing("no cell tagged %q: `run --mode quickstart` would run nothing", notebook.TagQuickstart)
 	} else if len(params) > 0 && !params[0].HasTag(notebook.TagQuickstart) {
-		at(params[0], "the %q cell must also be tagged %q: the Quick Start needs its defaults", notebook.TagParameters, notebook.TagQuickstart)
+		st.at(params[0], "the %q cell must also be tagged %q: the Quick Start needs its defaults", notebook.TagParameters, notebook.TagQuickstart)
 	}
+}
+
+// checkSrcDir: every src= cell's %%writefile {SRC_DIR} needs SRC_DIR assigned by an
+// earlier code cell, and a Quick Start one by an earlier Quick Start cell.
+func (st *structure) checkSrcDir() {
 	srcDefined, srcDefinedQuick := false, false
-	for _, c := range cells {
+	for _, c := range st.cells {
 		if c.Kind != cellsrc.Code {
 			continue
 		}
 		if c.Src != "" {
 			if !srcDefined {
-				at(c, "src=%q cell comes before any code cell assigns SRC_DIR, so {SRC_DIR} would not expand", c.Src)
+				st.at(c, "src=%q cell comes before any code cell assigns SRC_DIR, so {SRC_DIR} would not expand", c.Src)
 			} else if c.HasTag(notebook.TagQuickstart) && !srcDefinedQuick {
-				at(c, "src=%q is tagged %q but no earlier %q cell assigns SRC_DIR", c.Src, notebook.TagQuickstart, notebook.TagQuickstart)
+				st.at(c, "src=%q is tagged %q but no earlier %q cell assigns SRC_DIR", c.Src, notebook.TagQuickstart, notebook.TagQuickstart)
 			}
 			continue
 		}
@@ -404,7 +435,10 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 			srcDefinedQuick = srcDefinedQuick || c.HasTag(notebook.TagQuickstart)
 		}
 	}
+}
 
+// checkSections: the install and dataset sections the spec asks for.
+func (st *structure) checkSections() {
 	for _, req := range []struct {
 		re   *regexp.Regexp
 		what string
@@ -413,16 +447,43 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 		{optionARE, "the dataset upload section: a markdown heading containing \"Option A\""},
 		{optionBRE, "the Kaggle download section: a markdown heading containing \"Option B\""},
 	} {
-		if _, ok := find(req.re); !ok {
-			missing("missing %s", req.what)
+		if _, ok := st.find(req.re); !ok {
+			st.missing("missing %s", req.what)
 		}
 	}
+}
 
-	// Steps 1..12, in order, each followed by code before the next step.
+// checkSteps: Steps 1..12 in order, each followed by code before the next
+// section, then a final delivery section with code.
+func (st *structure) checkSteps() {
+	steps, seen := st.stepHeadings()
+	for n := 1; n <= Steps; n++ {
+		if seen[n].file == "" {
+			st.missing("missing markdown heading \"## Step %d — ...\"", n)
+		}
+	}
+	final, finalOK := st.finalSection(seen)
+	for i, h := range steps {
+		end := len(st.cells)
+		if i+1 < len(steps) {
+			end = steps[i+1].cell
+		} else if finalOK {
+			end = final.cell
+		}
+		if !st.codeBetween(h.cell, end) {
+			st.atH(h, "section %q has no code cell before the next section", h.text)
+		}
+	}
+}
+
+// stepHeadings returns the step headings in notebook order (duplicates and
+// numbers outside 1..Steps reported and left out) and the first heading of
+// each step number.
+func (st *structure) stepHeadings() ([]heading, map[int]heading) {
 	var steps []heading
 	seen := map[int]heading{}
 	present := map[int]bool{}
-	for _, h := range hs {
+	for _, h := range st.hs {
 		if m := stepRE.FindStringSubmatch(h.text); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			present[n] = true
@@ -442,7 +503,7 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 		return false
 	}
 	last := 0
-	for _, h := range hs {
+	for _, h := range st.hs {
 		m := stepRE.FindStringSubmatch(h.text)
 		if m == nil {
 			continue
@@ -450,50 +511,38 @@ func checkStructure(dir string, cells []cellsrc.Cell) []cellsrc.Problem {
 		n, _ := strconv.Atoi(m[1])
 		switch {
 		case n < 1 || n > Steps:
-			atH(h, "\"Step %d\" is outside Step 1..%d", n, Steps)
+			st.atH(h, "\"Step %d\" is outside Step 1..%d", n, Steps)
 			continue
 		case seen[n].file != "":
-			atH(h, "\"Step %d\" heading appears twice (first at %s:%d)", n, seen[n].file, seen[n].line)
+			st.atH(h, "\"Step %d\" heading appears twice (first at %s:%d)", n, seen[n].file, seen[n].line)
 			continue
 		case n != last+1 && outOfPlace(n, last):
-			atH(h, "\"Step %d\" comes after \"Step %d\"; steps must appear in order 1..%d", n, last, Steps)
+			st.atH(h, "\"Step %d\" comes after \"Step %d\"; steps must appear in order 1..%d", n, last, Steps)
 		}
 		seen[n] = h
 		last = n
 		steps = append(steps, h)
 	}
-	for n := 1; n <= Steps; n++ {
-		if seen[n].file == "" {
-			missing("missing markdown heading \"## Step %d — ...\"", n)
-		}
+	return steps, seen
+}
+
+// finalSection finds the delivery section after the last step, reporting it
+// when it is absent or has no code.
+func (st *structure) finalSection(seen map[int]heading) (heading, bool) {
+	s12, ok := seen[Steps]
+	if !ok || s12.file == "" {
+		return heading{}, false
 	}
-	var final heading
-	finalOK := false
-	if s12, ok := seen[Steps]; ok && s12.file != "" {
-		for _, h := range hs {
-			if h.cell > s12.cell && finalRE.MatchString(h.text) {
-				final, finalOK = h, true
-				break
+	for _, h := range st.hs {
+		if h.cell > s12.cell && finalRE.MatchString(h.text) {
+			if !st.codeBetween(h.cell, len(st.cells)) {
+				st.atH(h, "the final section %q has no code cell after it", h.text)
 			}
-		}
-		if !finalOK {
-			atH(s12, "no final delivery section after Step %d: add a markdown heading containing \"Delivery\" or \"Final\" followed by a code cell", Steps)
-		} else if !codeBetween(final.cell, len(cells)) {
-			atH(final, "the final section %q has no code cell after it", final.text)
+			return h, true
 		}
 	}
-	for i, h := range steps {
-		end := len(cells)
-		if i+1 < len(steps) {
-			end = steps[i+1].cell
-		} else if finalOK {
-			end = final.cell
-		}
-		if !codeBetween(h.cell, end) {
-			atH(h, "section %q has no code cell before the next section", h.text)
-		}
-	}
-	return probs
+	st.atH(s12, "no final delivery section after Step %d: add a markdown heading containing \"Delivery\" or \"Final\" followed by a code cell", Steps)
+	return heading{}, false
 }
 
 // checkSchema builds the notebook in memory and runs the nbformat check, so a
