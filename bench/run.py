@@ -7,7 +7,8 @@
 
 Sections (--only takes these names): quality (every model on every dataset in
 ../shared/datasets beside a TF-IDF+LinearSVC reference, and the gap to it), quickstart
-(Quick Start wall time), scale (Steps 2-5 on 10k/100k/1M generated rows, via
+(Quick Start wall time), install (the pull request check from nothing to the comment body:
+today's uv + quickstart lock vs the old pip + requirements-ci.txt, cold and warm cache), scale (Steps 2-5 on 10k/100k/1M generated rows, via
 bench/scale_steps.py), train_throughput (notebook training settings vs Hugging Face
 defaults), latency (predict() p50/p99), api (/predict requests/s under wrk vs a constant
 endpoint), go_tool (notebook build + validate time), gpu (shows bench/out/gpu_check.json
@@ -46,7 +47,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import tables  # noqa: E402
 
-SECTIONS = ("quality", "quickstart", "scale", "train_throughput", "latency", "api", "go_tool", "gpu")
+SECTIONS = ("quality", "quickstart", "install", "scale", "train_throughput", "latency", "api", "go_tool", "gpu")
 
 
 # Run only when asked for (--only): they take as long as their budget.
@@ -73,6 +74,10 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
             import speed
 
             result = [("scale", speed.scale(quick, out_dir, log=log, sizes=args.scale_sizes, reuse=args.reuse_scale))]
+        elif name == "install":
+            import install
+
+            result = [("install", install.run(quick, out_dir, log=log))]
         elif name == "full_run":
             import full_run
 

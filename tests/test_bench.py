@@ -23,6 +23,7 @@ EXPECTED_COLUMNS = {
     "quality": {"dataset", "model", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"},
     "quality_gap": {"dataset", "reference_acc", "best_model", "best_acc", "gap_points", "goal", "goal_met"},
     "quickstart": {"data", "via", "wall_s", "goal_s", "goal_met", "accuracy", "status"},
+    "install": {"install", "packages", "cache", "install_s", "pr_check_s", "total_s", "disk_gb", "status"},
     "train_throughput": {"setting", "precision", "padding", "length_grouping", "samples_per_s"},
     "latency": {"model", "calls", "p50_ms", "p99_ms"},
     "api": {"endpoint", "requests_per_s", "p50_ms", "p99_ms", "non_2xx", "tool"},
