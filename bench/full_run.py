@@ -102,6 +102,8 @@ def step_of(heading: str, source: str) -> str:
         return "embeddings" if "embeddings.run(" in source else "prepare"
     if n == 5:
         return "hybrid" if sub else "baselines"
+    if n == 7 and "apply_best(" in source:
+        return "refit"
     return {6: "finetune", 7: "tuning", 8: "evaluate", 9: "interpret"}.get(n, "deliver")
 
 

@@ -53,6 +53,7 @@ PLAN = (
     Spec("hybrid", "Step 5b: hybrid model", reserve=0.10),
     Spec("finetune", "Step 6: fine-tuning", weight=4.0),
     Spec("tuning", "Step 7: Optuna", weight=1.5),
+    Spec("refit", "Step 7: the best values re-fitted", reserve=0.03),
     Spec("evaluate", "Step 8: evaluation", reserve=0.05),
     Spec("interpret", "Step 9: LIME/SHAP", weight=0.5),
     Spec("deliver", "Steps 10-12: serving, report, delivery", reserve=0.05),
