@@ -7,7 +7,8 @@
   1. `jupyter nbconvert --to pdf` (needs xelatex: `apt-get install texlive-xetex
      texlive-fonts-recommended texlive-plain-generic` in Colab),
   2. `jupyter nbconvert --to webpdf` (needs playwright + Chromium),
-  3. fpdf2 (pure Python): headings, paragraphs, the tables and the plot images.
+  3. fpdf2 (pure Python): headings, paragraphs, the tables and the plot images. Colab lacks it;
+     the install cell adds it (environment.EXTRA_PACKAGES), so this route always exists there.
   The route used is recorded in NOTES.md; the result is checked to be a real PDF.
 - notebooks/summary.ipynb: the executed notebook trimmed to the evaluation and delivery
   cells (Step 8 onwards). Source: the running notebook in Colab, else
