@@ -63,8 +63,9 @@ def _old_requirements(dest: Path) -> Path:
     return dest
 
 
-def _pip_cache_is_empty(cache: Path) -> bool:
-    return not any(p.is_file() for p in cache.rglob("*")) if cache.exists() else True
+def _pip_kept_nothing(cache: Path, venv_gb: float) -> bool:
+    """pip's cache after the cold install holds next to nothing of what it installed."""
+    return _du_gb(cache) < 0.1 * venv_gb
 
 
 def _install(kind: str, venv: Path, cache: Path | None, req: Path, log, wheelhouse: Path | None = None) -> float:
@@ -142,7 +143,8 @@ def run(quick: bool, out_dir: Path, log=print) -> dict:
             row = {"install": kind, "packages": label, "cache": cache_state}
             try:
                 wheelhouse = None
-                if kind == "before" and cache_state == "warm" and _pip_cache_is_empty(cache):
+                cold = next((r for r in rows if r["install"] == kind and r["cache"] == "cold"), {})
+                if kind == "before" and cache_state == "warm" and _pip_kept_nothing(cache, cold.get("venv_gb") or 1.0):
                     # pip kept nothing (a registry mirror that answers "no-store"): what a restored
                     # cache gives at best is the wheels on disk, so fill a folder with them (untimed).
                     wheelhouse = tmp / "wheelhouse"
