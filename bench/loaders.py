@@ -12,6 +12,12 @@ benchmark brief fixes, so a model's number is comparable across runs and machine
   product name itself (junk labels) and are dropped; repeated titles are dropped so a
   size/colour variant can't sit in both train and test.
 - flipkart_999 (optional): the only real title + description rows; same label rule.
+- walmart_amazon (when present): the Amazon side (tableB.csv) of the Walmart-Amazon
+  entity-matching benchmark (Magellan/DeepMatcher), electronics and office titles that carry
+  brands and model numbers ("kinamax ms-ues2 mini ... mouse"); repeated titles dropped,
+  categories with fewer than 10 rows dropped. Not in ../shared/datasets and never committed:
+  it is read from BENCH_EXTRA_DATASETS (default bench/out/datasets)/walmart_amazon/ when there
+  (README, Benchmarks, says where to get it).
 """
 from __future__ import annotations
 
@@ -28,6 +34,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 def datasets_root() -> Path:
     return Path(os.environ.get("BENCH_DATASETS") or (REPO.parent / "shared" / "datasets")).resolve()
+
+
+def extra_datasets_root() -> Path:
+    """Datasets the bench uses when present but that are neither shared nor committed."""
+    return Path(os.environ.get("BENCH_EXTRA_DATASETS") or (REPO / "bench" / "out" / "datasets")).resolve()
 
 
 def _amazon(products: str) -> Callable[[Path], pd.DataFrame]:
@@ -74,6 +85,15 @@ def _flipkart(folder: Path, header: bool) -> pd.DataFrame:
     return df.drop(columns="_depth")
 
 
+def _walmart_amazon(folder: Path, min_rows: int = 10) -> pd.DataFrame:
+    raw = pd.read_csv(folder / "tableB.csv")
+    df = pd.DataFrame({"product_title": raw["title"].fillna("").astype(str).str.strip(),
+                       "product_description": "", "category": raw["category"].fillna("").astype(str)})
+    df = df[(df["product_title"] != "") & (df["category"] != "")].drop_duplicates(subset="product_title")
+    counts = df["category"].value_counts()
+    return df[df["category"].map(counts) >= min_rows]
+
+
 def _demo(_folder: Path) -> pd.DataFrame:
     """The notebook's built-in demo catalogue: --quick falls back to it where the shared
     datasets are not mounted, so the command still proves itself end to end."""
@@ -94,9 +114,10 @@ class BenchDataset:
     load_fn: Callable[[Path], pd.DataFrame]
     has_description: bool
     optional: bool = False  # too small to rank models; reported, but excluded from the goal
+    extra: bool = False  # found under extra_datasets_root(), not the shared datasets
 
     def path(self) -> Path:
-        return datasets_root() / self.folder
+        return (extra_datasets_root() if self.extra else datasets_root()) / self.folder
 
     def available(self) -> bool:
         return self.folder == "" or self.path().is_dir()
@@ -116,6 +137,7 @@ DATASETS: dict[str, BenchDataset] = {d.name: d for d in (
                  lambda p: _flipkart(p, header=False), has_description=False),
     BenchDataset("flipkart_999", "flipkart_999_full_columns",
                  lambda p: _flipkart(p, header=True), has_description=True, optional=True),
+    BenchDataset("walmart_amazon", "walmart_amazon", _walmart_amazon, has_description=False, extra=True),
 )}
 # Not part of the full benchmark: synthetic data says nothing about real accuracy.
 DEMO = BenchDataset("demo_catalogue", "", _demo, has_description=True, optional=True)

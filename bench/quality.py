@@ -2,10 +2,18 @@
 
 Each model is an adapter that takes the bench Split (80/20 stratified, seed 42) and returns
 predicted category names plus a score matrix for top-3. Pipeline models are trained by the
-notebook's own modules (cells/src: baselines, embeddings, finetune via bench/finetune_minilm.py),
-so the numbers are the notebook's numbers. Expensive results are cached in bench/out/cache keyed
-by dataset, model, settings and the SHA-256 of the source files that produce them: re-rendering
-never re-trains, and editing a module invalidates exactly its results.
+notebook's own modules (cells/src: baselines, lstm, embeddings, hybrid, finetune, ensemble), so
+the numbers are the notebook's numbers.
+
+Every model also gets a selection figure measured on the train split only, shown as `cv`
+beside the held-out test figure: the K-fold CV mean ± std of the setting the model's own
+cross-validation chose (TF-IDF models, the embedding LogReg), a K-fold CV of the whole adapter
+on the train split (the reference, the forest, the hybrids), or the score on a validation slice
+carved from the train split (models that early-stop or weight members on it: the LSTM, the
+fine-tuned transformer, the ensemble). The gap table picks the best pipeline model by that
+figure, never by test accuracy. Expensive results are cached in bench/out/cache keyed by
+dataset, model, settings and split; the code hash is kept in the row and a result trained by
+other code is flagged stale.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 SRC = REPO / "cells" / "src"
 GOAL_POINTS = 3.0  # required lead of the best model over the reference, in accuracy points
 GOAL_APPLIES_BELOW = 0.95  # above this the reference leaves too little headroom to ask for +3
+CV_FOLDS = 3
 
 
 class Unavailable(RuntimeError):
@@ -43,6 +52,9 @@ class ModelSpec:
     cached: bool = False
     in_quick: bool = False
     precheck: Callable[[], None] | None = None  # raises Unavailable before any cache/budget logic
+    # where its train-split figure comes from: "own" (the adapter returns out["cv"]) or "kfold"
+    # (CV_FOLDS-fold CV of the adapter itself on the train split)
+    cv: str = "own"
 
 
 def _file_hash(paths: tuple[str, ...]) -> str:
@@ -72,7 +84,40 @@ def _run_reference(split: reference.Split, _settings: dict) -> dict:
 
 
 REFERENCE = ModelSpec("reference", "Reference: TF-IDF word+char → LinearSVC", _run_reference,
-                      sources=(), in_quick=True)
+                      sources=(), in_quick=True, cv="kfold")
+
+
+def kfold_cv(spec: ModelSpec, split: reference.Split, folds: int = CV_FOLDS) -> dict:
+    """The adapter trained and scored on each fold of the train split (the test split unused)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    import warnings
+
+    train = split.train
+    accs = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The least populated class")
+        folds_iter = StratifiedKFold(folds, shuffle=True, random_state=reference.SEED).split(train, train["category"])
+        for tr, va in folds_iter:
+            sub = reference.Split(train.iloc[tr].reset_index(drop=True), train.iloc[va].reset_index(drop=True),
+                                  sorted(train.iloc[tr]["category"].astype(str).unique()), 0)
+            out = spec.run(sub, dict(spec.settings))
+            if "metrics" in out:
+                accs.append(float(out["metrics"]["accuracy"]))
+                continue
+            classes = np.asarray(out["classes"])
+            y_pred = out.get("y_pred")
+            if y_pred is None:
+                y_pred = classes[np.asarray(out["scores"]).argmax(axis=1)]
+            accs.append(float(np.mean(np.asarray(y_pred, dtype=object) == sub.y_test)))
+    return {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "what": f"{folds}-fold CV of the model on train"}
+
+
+def cv_text(row: dict) -> str:
+    if row.get("cv_mean") is None:
+        return "–"
+    std = f" ± {row['cv_std']:.3f}" if row.get("cv_std") is not None else ""
+    return f"{row['cv_mean']:.3f}{std}"
 
 
 def model_specs() -> list[ModelSpec]:
@@ -95,6 +140,7 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
     if spec.cached and use_cache and cache_file.is_file():
         row = json.loads(cache_file.read_text(encoding="utf-8"))
         row["cached"] = True
+        row["cv"] = cv_text(row)
         if row.get("code") != code:
             row["note"] = (row.get("note", "") + "; stale: trained by an earlier version of "
                            + ", ".join(spec.sources)).lstrip("; ")
@@ -102,8 +148,11 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
     if not train_if_uncached:
         raise Unavailable("no cached result and --skip-uncached names this model (CPU time budget)")
     t0 = time.perf_counter()
-    out = spec.run(split, dict(spec.settings))
+    out = spec.run(split, {**spec.settings, "_dataset": dataset, "_cache_dir": str(cache_dir), "_key": spec.key})
     seconds = time.perf_counter() - t0
+    cv = out.get("cv")
+    if spec.cv == "kfold":
+        cv = kfold_cv(spec, split)
     if "metrics" in out:  # the module scored its own predictions (same metric definitions)
         metrics = {k: (None if out["metrics"].get(k) is None else float(out["metrics"][k]))
                    for k in ("accuracy", "macro_f1", "top3_accuracy")}
@@ -115,29 +164,56 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
             y_pred = classes[scores.argmax(axis=1)]
         metrics = reference.score_predictions(split.y_test, np.asarray(y_pred, dtype=object), scores, classes)
     row = {"dataset": dataset, "model": spec.label, "key": spec.key, **metrics,
-           "train_s": round(seconds, 1), "n_train": len(split.train), "n_test": len(split.test),
-           "n_classes": len(split.classes), "status": "ok", "note": out.get("note", ""), "cached": False,
-           "code": code}
+           "cv_mean": None if cv is None else cv["mean"], "cv_std": None if cv is None else cv.get("std"),
+           "cv_what": None if cv is None else cv["what"], "train_s": round(seconds, 1), "n_train": len(split.train),
+           "n_test": len(split.test), "n_classes": len(split.classes), "status": "ok", "note": out.get("note", ""),
+           "cached": False, "code": code}
+    for extra in ("curve", "epochs_curve", "weights"):
+        if out.get(extra):
+            row[extra] = out[extra]
     if spec.cached:
         cache_dir.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
+        if out.get("member") is not None:  # validation/test probabilities the ensemble row reuses
+            save_member(cache_dir, dataset, spec.key, n_rows, out["member"])
+    row["cv"] = cv_text(row)
     return row
 
 
+def member_file(cache_dir: Path, dataset: str, key: str, n_rows: int) -> Path:
+    return cache_dir / "members" / f"{dataset}__{key}__{n_rows}.npz"
+
+
+def save_member(cache_dir: Path, dataset: str, key: str, n_rows: int, member: dict) -> None:
+    path = member_file(cache_dir, dataset, key, n_rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, val=np.asarray(member["val"], dtype=np.float32),
+                        test=np.asarray(member["test"], dtype=np.float32), classes=np.asarray(member["classes"]))
+
+
+def load_member(cache_dir: Path, dataset: str, key: str, n_rows: int) -> dict | None:
+    path = member_file(cache_dir, dataset, key, n_rows)
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        return {"val": z["val"], "test": z["test"], "classes": [str(c) for c in z["classes"]]}
+
+
 def gaps(rows: list[dict], datasets: dict) -> list[dict]:
-    """Per dataset: best pipeline model minus the reference, and whether the +3 goal is met."""
+    """Per dataset: the pipeline model with the best train-split figure (cv), its test accuracy
+    minus the reference's, and whether the +3 goal is met."""
     out = []
     for name in dict.fromkeys(r["dataset"] for r in rows):
         ok = [r for r in rows if r["dataset"] == name and r["status"] == "ok" and r.get("accuracy") is not None]
         ref = next((r for r in ok if r["key"] == "reference"), None)
-        others = [r for r in ok if r["key"] != "reference"]
+        others = [r for r in ok if r["key"] != "reference" and r.get("cv_mean") is not None]
         if ref is None or not others:
             continue
-        best = max(others, key=lambda r: r["accuracy"])
+        best = max(others, key=lambda r: r["cv_mean"])
         gap = 100 * (best["accuracy"] - ref["accuracy"])
         applies = ref["accuracy"] < GOAL_APPLIES_BELOW and not datasets[name].optional
         out.append({"dataset": name, "reference_acc": ref["accuracy"], "best_model": best["model"],
-                    "best_acc": best["accuracy"], "gap_points": round(gap, 2),
+                    "best_cv": best["cv_mean"], "best_acc": best["accuracy"], "gap_points": round(gap, 2),
                     "goal": f"≥ +{GOAL_POINTS:g}" if applies else "n/a",
                     "goal_met": (gap >= GOAL_POINTS) if applies else None})
     return out
@@ -176,23 +252,29 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             log(f"[quality] {name} {spec.key}: {row['status']} acc={row.get('accuracy')} "
                 f"({time.perf_counter() - t0:.1f} s{', cached' if row.get('cached') else ''}) {row.get('note', '')}")
             rows.append(row)
-    cols = ["dataset", "model", "accuracy", "macro_f1", "top3_accuracy", "train_s", "n_train", "n_test",
-            "n_classes", "status", "note"]
+    cols = ["dataset", "model", "cv", "cv_mean", "cv_std", "cv_what", "accuracy", "macro_f1", "top3_accuracy",
+            "train_s", "n_train", "n_test", "n_classes", "status", "note"]
     n_err = sum(r["status"] == "error" for r in rows)
-    note = ("Same 80/20 stratified split (seed 42, classes with < 2 rows dropped) for every model; "
-            "train_s includes feature extraction and prediction; cached results show their original time.")
+    note = ("Same 80/20 stratified split (seed 42, classes with < 2 rows dropped) for every model. `cv` is the "
+            "accuracy measured on the train split only (3-fold CV of the chosen setting, or a 10 % validation slice "
+            "of train for the LSTM, the fine-tuned transformer and the ensemble; see `cv_what` in bench.json): the "
+            "figure models and settings were chosen on; accuracy, macro_f1 and top3_accuracy are on the held-out 20 %. "
+            "train_s is the run scored on test (feature extraction, the model's own grid search, prediction; not the "
+            "extra K-fold runs of the cv column); cached results show their original time.")
     if skipped_ds:
         note += " Datasets not found: " + ", ".join(skipped_ds) + "."
     quality = section("Quality: accuracy, macro-F1, top-3 on the same split", cols, rows,
-                      md_columns=["dataset", "model", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"],
+                      md_columns=["dataset", "model", "cv", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"],
                       status="error" if n_err else "ok",
                       note=note if not n_err else f"{n_err} model run(s) failed. " + note)
     gap_rows = gaps(rows, known)
     met = [g for g in gap_rows if g["goal_met"] is not None]
     figures = {"goal met (datasets where it applies)": f"{sum(g['goal_met'] for g in met)} of {len(met)}"} if met else {}
     gap = section("Best pipeline model minus the reference (accuracy points)",
-                  ["dataset", "reference_acc", "best_model", "best_acc", "gap_points", "goal", "goal_met"], gap_rows,
-                  note=f"Goal: the best model beats the reference by ≥ {GOAL_POINTS:g} points wherever the reference "
+                  ["dataset", "reference_acc", "best_model", "best_cv", "best_acc", "gap_points", "goal", "goal_met"],
+                  gap_rows,
+                  note=f"The best model is the one with the best `cv` (train-split) figure, not the best test score. "
+                       f"Goal: it beats the reference on test by ≥ {GOAL_POINTS:g} points wherever the reference "
                        f"is below {GOAL_APPLIES_BELOW}; flipkart_999 is too small to rank models and is excluded.",
                   figures=figures)
     return [quality, gap]

@@ -60,20 +60,22 @@ def child(step: str, root: str, overrides: dict) -> None:
     elif step == "lstm":
         from splits import load_label_map, load_split
 
+        import lstm
+
         train, val, test = (load_split(paths, s, usecols=["text_clean", "category", "label"])
                             for s in ("train", "val", "test"))
-        row = baselines.train_lstm(train, val, test, cfg, paths, n_classes=len(load_label_map(paths)[0]))
-        extra = {"accuracy": round(row["accuracy"], 4), "f1_macro": round(row["f1_macro"], 4), "train_rows": row["train_rows"]}
+        row = lstm.train(train, val, test, cfg, paths, n_classes=len(load_label_map(paths)[0]))
+        extra = {"accuracy": round(row["accuracy"], 4), "macro_f1": round(row["macro_f1"], 4), "train_rows": row["train_rows"]}
     elif step == "hybrid":
         import hybrid
 
         r = hybrid.run(cfg, paths)["row"]
-        extra = {"accuracy": round(r["accuracy"], 4), "f1_macro": round(r["f1_macro"], 4), "train_rows": r["train_rows"],
+        extra = {"accuracy": round(r["accuracy"], 4), "macro_f1": round(r["macro_f1"], 4), "train_rows": r["train_rows"],
                  "n_test": r["n_test"], "fit_seconds": r["train_seconds"]}
     else:
         out = baselines.run(cfg, paths, models=[step], include_lstm=False)
         r = out["metrics"].iloc[0]
-        extra = {"accuracy": round(float(r["accuracy"]), 4), "f1_macro": round(float(r["f1_macro"]), 4),
+        extra = {"accuracy": round(float(r["accuracy"]), 4), "macro_f1": round(float(r["macro_f1"]), 4),
                  "train_rows": int(r["train_rows"]), "fit_seconds": float(r["train_seconds"])}
     extra["seconds"] = round(time.perf_counter() - t0, 1)
     print("RESULT " + json.dumps(extra))

@@ -29,6 +29,8 @@
 
 # %% src="baselines.py" tags=["quickstart"]
 
+# %% src="lstm.py" tags=["quickstart"]
+
 # %% src="hybrid.py" tags=["quickstart"]
 
 # %% src="quickstart.py" tags=["quickstart"]
@@ -56,6 +58,8 @@
 # %% src="inference.py" tags=["quickstart"]
 
 # %% src="evaluate.py" tags=["quickstart"]
+
+# %% src="ensemble.py" tags=["quickstart"]
 
 # %% src="interpret.py" tags=["quickstart"]
 

@@ -1,11 +1,15 @@
 # %% [markdown]
 # ## Step 5 — Baseline model training & evaluation
 # On the TF-IDF features: Logistic Regression tuned with `GridSearchCV`, a calibrated linear SVM, MultinomialNB
-# and a RandomForest; plus a Keras 3 LSTM (PyTorch backend, early stopping, class weights). Methods that can't
-# take all 1.4M rows use stratified subsamples whose sizes are in `config_colab.yaml` (recorded in `NOTES.md`).
-# Each sklearn model is saved as one Pipeline (raw text → clean → TF-IDF → classifier) in `models/`; the best
-# (validation macro-F1) also as `models/baseline.joblib`; the LSTM as `models/lstm.h5` + `lstm_vocab.json`.
-# Metrics: `results/metrics_baselines.csv`.
+# and a RandomForest; plus a Keras 3 bidirectional LSTM (PyTorch backend, early stopping, class weights;
+# `src/lstm.py`). Every choice is made on the training split only: LogReg's C, the SVM's C and NB's alpha by
+# `cfg.gridsearch_cv`-fold cross-validation of the whole text Pipeline (the vectorizer is refitted in each fold),
+# the LSTM's epoch by early stopping on the validation split, the best model by validation `cfg.selection_metric`.
+# Methods that can't take all 1.4M rows use stratified subsamples whose sizes are in `config_colab.yaml`
+# (recorded in `NOTES.md`). Each sklearn model is saved as one Pipeline (raw text → cleaning + TF-IDF →
+# classifier) in `models/`; the best also as `models/baseline.joblib`; the LSTM as `models/lstm.h5` +
+# `lstm_vocab.json`, its training curve as `results/plots/lstm_training_curve.png`.
+# Metrics (with the CV figure of each chosen setting): `results/metrics_baselines.csv`.
 
 # %%
 import os
@@ -33,3 +37,21 @@ import hybrid
 
 step5b = hybrid.run(cfg, paths)
 display(step5b["metrics"])
+
+# %%
+from IPython.display import Image
+curve = paths.plots / "lstm_training_curve.png"
+if curve.is_file():
+    display(Image(filename=str(curve)))
+
+# %% [markdown]
+# ### Step 5c — Logistic regression on the BERT [CLS] embeddings of Step 4
+# The `.npy` vectors Step 4 saved feed a standardised logistic regression (C chosen by cross-validation on the
+# training vectors), scored on the validation and test vectors Step 4 embedded. Saved:
+# `models/embeddings_logreg.joblib` and its row in `results/metrics_baselines.csv`, so Step 8 evaluates it.
+
+# %%
+import embeddings
+
+step5c = embeddings.train_classifier(cfg, paths)
+display(step5c["metrics"])

@@ -117,7 +117,7 @@ def test_cells_produce_every_part1_artifact(executed):
                 "config_colab.yaml", "results/quickstart_metrics.json", "models/quickstart_pipeline.joblib",
                 "data/processed/train.csv", "data/processed/val.csv", "data/processed/test.csv",
                 "models/label_map.json", "models/tfidf_vectorizer.joblib", "results/metrics_baselines.csv",
-                "models/baseline.joblib", "models/lstm.h5", "models/lstm_vocab.json",
+                "models/baseline.joblib", "models/lstm.h5", "models/lstm_vocab.json", "results/plots/lstm_training_curve.png",
                 "results/plots/top20_categories.png", "results/plots/class_imbalance.png"):
         assert (root / rel).is_file() and (root / rel).stat().st_size > 0, rel
     table = pd.read_csv(root / "results/metrics_baselines.csv")
@@ -125,15 +125,18 @@ def test_cells_produce_every_part1_artifact(executed):
     import preprocess
 
     assert list(table.columns) == baselines.METRIC_COLUMNS
-    assert list(table["model"]) == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm", "hybrid"]
-    assert table[["accuracy", "f1_macro", "f1_weighted"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert list(table["model"]) == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm", "hybrid",
+                                   "embeddings_logreg"]
+    assert table[["accuracy", "macro_f1", "weighted_f1", "val_accuracy"]].apply(lambda c: c.between(0, 1)).all().all()
+    grid = table.set_index("model").loc[["logreg", "linear_svc", "naive_bayes"]]
+    assert grid["cv_mean"].between(0, 1).all() and grid["selected"].str.match(r"^(C|alpha)=").all()
     labels = set(json.loads((root / "models/label_map.json").read_text())["label2id"])
     from splits import load_split
 
     test = load_split(paths, "test")
     text = preprocess.combine_text(test["product_title"], test["product_description"])
     best = joblib.load(root / "models/baseline.joblib")
-    assert [n for n, _ in best.steps] == ["clean", "tfidf", "clf"]
+    assert [n for n, _ in best.steps] == ["features", "clf"]
     pred = best.predict(text)
     assert set(pred) <= labels and (pred == test["category"].astype(str)).mean() > 0.5
     for f in baselines.MODEL_FILES.values():
@@ -147,10 +150,11 @@ def test_cells_produce_every_part1_artifact(executed):
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
 
-    model = keras.models.load_model(root / "models/lstm.h5", compile=False)
-    vocab = json.loads((root / "models/lstm_vocab.json").read_text())
-    assert model.predict(baselines.encode(test["text_clean"][:4], vocab["vocab"], vocab["max_len"]),
-                         verbose=0).shape == (4, len(labels))
+    import lstm
+
+    pred = lstm.LstmPredictor(root / "models/lstm.h5", root / "models/lstm_vocab.json")
+    assert pred.predict_proba_clean(test["text_clean"][:4].tolist()).shape == (4, len(labels))
+    assert json.loads((root / "models/lstm_vocab.json").read_text())["best_epoch"] >= 1
     notes = (root / "NOTES.md").read_text()
     for key in ("assumptions", "rare-classes", "tokenization", "tfidf", "baseline-subsamples", "hybrid model"):
         assert f"## [{key}]" in notes
@@ -170,5 +174,5 @@ def test_second_pass_skips_and_duplicates_nothing(executed, capsys):
     for step in ("Step 1 — setup", "Step 2 — data & EDA", "Step 3 — cleaning & split", "Step 4 — TF-IDF features",
                  "Step 5 — baselines", "Step 5b — hybrid model", "Quick Start"):
         assert summary.count(f"## [{step}]") == 1, step
-    assert len(pd.read_csv(root / "results/metrics_baselines.csv")) == 6
+    assert len(pd.read_csv(root / "results/metrics_baselines.csv")) == 7  # Step 5, 5b and 5c rows, none duplicated
     assert "[step5b] complete artifacts already exist" in out

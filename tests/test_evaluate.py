@@ -25,12 +25,42 @@ def test_metrics_csv_has_one_row_per_loadable_model(evaluated):
     paths, res = evaluated
     m = pd.read_csv(paths.results / "metrics.csv")
     assert list(m.columns) == evaluate.METRIC_COLUMNS
-    assert list(m["model"]) == ["baseline", "logreg", "naive_bayes", "bert"]
-    assert m[evaluate.METRIC_COLUMNS[1:]].apply(lambda c: c.between(0, 1)).all().all()
+    assert list(m["model"]) == ["baseline", "logreg", "naive_bayes", "bert", "ensemble"]
+    scored = [c for c in evaluate.METRIC_COLUMNS[1:] if c != "n_test"]
+    assert m[scored].apply(lambda c: c.between(0, 1)).all().all() and (m["n_test"] == res["n_test"]).all()
     assert (m["top3_accuracy"] >= m["top2_accuracy"]).all() and (m["top2_accuracy"] >= m["accuracy"]).all()
     assert "lstm" in res["not_evaluated"]  # listed in metrics_baselines.csv but not a .joblib
     for name in m["model"]:
         assert (paths.results / f"classification_report_{name}.txt").read_text().count("macro avg") == 1
+
+
+def test_ensemble_and_best_model_are_chosen_on_validation_only(evaluated):
+    import json
+
+    paths, res = evaluated
+    m = pd.read_csv(paths.results / "metrics.csv").set_index("model")
+    ens = json.loads((paths.models / "ensemble.json").read_text())
+    assert set(ens["weights"]) <= {"logreg", "naive_bayes", "bert"}  # "baseline" is a copy of logreg
+    assert abs(sum(ens["weights"].values()) - 1) < 1e-9 and ens["n_val"] == res["n_val"] > 0
+    best = json.loads((paths.results / "best_model.json").read_text())
+    assert best["model"] == m["val_accuracy"].idxmax() and best["chosen_by"].startswith("validation accuracy")
+    assert best["test_accuracy"] == m.loc[best["model"], "accuracy"]
+
+
+def test_ensemble_selection_weights_models_on_validation():
+    import ensemble
+
+    classes = ["a", "b", "c"]
+    y = ["a", "b", "c", "a"]
+    good = np.array([[0.9, 0.05, 0.05], [0.1, 0.8, 0.1], [0.2, 0.5, 0.3], [0.6, 0.2, 0.2]])  # wrong on row 3
+    other = np.array([[0.4, 0.3, 0.3], [0.3, 0.4, 0.3], [0.1, 0.1, 0.8], [0.2, 0.5, 0.3]])  # wrong on row 4
+    weights, trace = ensemble.select({"good": good, "other": other}, y, classes, rounds=5)
+    assert trace[0]["added"] == "good" and trace[-1]["val_score"] == 1.0  # together they get all four
+    assert set(weights) == {"good", "other"} and abs(sum(weights.values()) - 1) < 1e-12
+    combined = ensemble.combine({"good": good, "other": other}, weights)
+    assert list(combined.argmax(1)) == [0, 1, 2, 0]
+    aligned = ensemble.align(np.array([[0.25, 0.75]]), ["c", "a"], classes)
+    np.testing.assert_allclose(aligned, [[0.75, 0.0, 0.25]])
 
 
 def test_unseen_test_label_is_counted_excluded_and_noted(evaluated):

@@ -146,7 +146,7 @@ def test_training_arguments_follow_v5_and_the_gpu(trained: Paths):
     args = finetune.training_arguments(cfg, {**s, "use_cpu": True}, str(trained.root / "o"), has_eval=True,
                                        n_train=100, device=t4)
     assert args.use_cpu and not args.fp16  # CPU fallback turns mixed precision off
-    assert args.eval_strategy == "epoch" and args.metric_for_best_model == "macro_f1"
+    assert args.eval_strategy == "epoch" and args.metric_for_best_model == cfg.selection_metric == "accuracy"
     assert args.load_best_model_at_end and args.train_sampling_strategy == "group_by_length"
     assert args.warmup_steps == pytest.approx(cfg.warmup_fraction)
     assert args.report_to == ["tensorboard"]
@@ -236,3 +236,50 @@ def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypa
     res = finetune.run(cfg, project)  # starts where the pre-check ended: no second probe of tiny-bert
     assert res["model_name"] == faster and res["fallbacks"] == []
     assert "instead of tiny-bert (tiny-bert: too_slow)" in read_notes(project)["Step 6 model"]
+
+
+def test_recipe_head_learns_faster_soft_targets_and_predictions_in_order(trained: Paths):
+    """The new classifier head (and the pooler) get learning_rate x head_lr_multiplier; label
+    smoothing reaches TrainingArguments; predict() returns rows in the dataset's order; sqrt
+    class balance draws rows by 1/sqrt(class size)."""
+    import numpy as np
+
+    import device as device_mod
+    from splits import load_label_map, load_split
+
+    id2label, label2id = load_label_map(trained)
+    train = load_split(trained, "train").head(60)
+    val = load_split(trained, "val")
+    cfg = smoke_cfg(trained, learning_rate=1e-4, finetune_head_lr_multiplier=10.0, label_smoothing=0.2)
+    s = {"model_name": "tiny-bert", "batch_size": 8, "grad_accum": 1, "use_cpu": True}
+    trainer, tok, _ = finetune.build_trainer(cfg, trained, s, train, val, id2label, label2id,
+                                             output_dir=str(trained.root / "recipe"), device=device_mod.device_info(),
+                                             report_to="none", save=False)
+    assert trainer.args.label_smoothing_factor == pytest.approx(0.2)
+    opt = trainer.create_optimizer()
+    lrs = sorted({g["lr"] for g in opt.param_groups})
+    assert lrs == [pytest.approx(1e-4), pytest.approx(1e-3)]
+    head = {id(p) for n, p in trainer.model.named_parameters() if n.startswith("classifier") or ".pooler." in n}
+    for g in opt.param_groups:
+        assert all((id(p) in head) == (g["lr"] > 2e-4) for p in g["params"])
+    pred = trainer.predict(finetune.encode(tok, val, cfg.max_length))
+    assert list(pred.label_ids) == val["label"].tolist()  # not length-grouped any more
+    balanced = smoke_cfg(trained, finetune_class_balance="sqrt")
+    trainer2, _, _ = finetune.build_trainer(balanced, trained, s, train, None, id2label, label2id,
+                                            output_dir=str(trained.root / "recipe2"),
+                                            device=device_mod.device_info(), report_to="none", save=False)
+    sampler = trainer2._get_train_sampler()
+    counts = np.bincount(train["label"].to_numpy())
+    expected = 1 / np.sqrt(counts[train["label"].to_numpy()])
+    np.testing.assert_allclose(sampler.weights.numpy(), expected)
+    assert trainer2.args.train_sampling_strategy == "random"
+
+
+def test_training_curve_reads_the_log_history(tmp_path):
+    history = [{"loss": 3.0, "epoch": 0.5, "step": 5}, {"loss": 2.0, "epoch": 1.0, "step": 10},
+               {"eval_loss": 2.5, "eval_accuracy": 0.4, "eval_macro_f1": 0.3, "epoch": 1.0, "step": 10},
+               {"loss": 1.0, "epoch": 2.0, "step": 20},
+               {"eval_loss": 2.0, "eval_accuracy": 0.5, "eval_macro_f1": 0.45, "epoch": 2.0, "step": 20}]
+    curve = finetune.plot_training_curve(history, tmp_path / "curve.png", "t")
+    assert curve["epoch"] == [1.0, 2.0] and curve["train_loss"] == [2.5, 1.0]
+    assert curve["eval_accuracy"] == [0.4, 0.5] and (tmp_path / "curve.png").stat().st_size > 5000

@@ -66,6 +66,13 @@ def test_linear_parts_sees_through_nested_feature_selection():
 
     rf = Pipeline([("tfidf", TfidfVectorizer()), ("clf", RandomForestClassifier(n_estimators=3))]).fit(texts, y)
     assert interpret._linear_parts(rf) is None
+    # Step 5's saved pipelines: [features (cleaning + word and char TF-IDF side by side), clf]
+    import feature_engineering as fe
+    from config import Config
+
+    step5 = Pipeline([("features", fe.build_vectorizer(Config(), len(texts))), ("clf", LogisticRegression())]).fit(texts, y)
+    features, clf, names = interpret._linear_parts(step5)
+    assert len(names) == clf.coef_.shape[1] and "word:shoe" in names and any(n.startswith("char:") for n in names)
 
 
 def test_a_small_time_budget_explains_fewer_hard_examples_and_says_so(tmp_path_factory):

@@ -67,30 +67,75 @@ class Config:
     tfidf_ngram_max: int = 2
     tfidf_min_df: int = 2
     tfidf_sublinear_tf: bool = True
+    # char_wb 2-5-grams cost ~300 non-zeros per title (15x the word features; every linear fit
+    # slows by as much), so above tfidf_char_max_rows training rows, where more rows matter
+    # more than char features, they are left out. What each adds: the README benchmark.
+    tfidf_char_ngrams: bool = True
+    tfidf_char_ngram_min: int = 2
+    tfidf_char_ngram_max: int = 5
+    tfidf_char_max_features: int = 300_000
+    tfidf_char_max_rows: int = 50_000
+    tfidf_char_text: str = "light"  # light (lowercased, numbers and stop words kept) | cleaned (Step 3's text)
+    # All bigrams of 1.1M titles make a ~2 GB Python dict: learn vocabulary/idf on a
+    # stratified subsample of this size, then transform every row.
+    tfidf_fit_max_rows: int = 500_000
 
     # --- baselines (src/baselines.py) --------------------------------------------------
-    # GridSearchCV, RandomForest and the LSTM cannot take 1.4M rows in 12 GB / an hour: they run
-    # on stratified subsamples of these sizes; NB trains on all of train, LogReg/SVC refit on
-    # baseline_max_train_rows.
-    # Multinomial LogReg costs rows x non-zeros x classes (248): tune C on a 20k sample (9 fits),
-    # then refit the best C once on baseline_max_train_rows.
+    # every model choice (C, alpha, best model, ensemble weights, epochs) is scored by this
+    # metric on held-out training folds or the validation split: accuracy | macro_f1
+    selection_metric: str = "accuracy"
+    # GridSearchCV (gridsearch_cv folds over the whole text pipeline), RandomForest and the LSTM
+    # cannot take 1.4M rows in 12 GB / an hour: they run on stratified subsamples of these
+    # sizes; NB trains on all of train, LogReg/SVC refit on baseline_max_train_rows.
+    # Multinomial LogReg costs rows x non-zeros x classes (248): its C is chosen on a 20k sample.
     gridsearch_sample: int = 20_000
-    gridsearch_C: tuple = (1.0, 4.0, 16.0)
+    gridsearch_cv: int = 3
+    gridsearch_C: tuple = (1.0, 4.0, 16.0)  # LogisticRegression
+    svc_grid_C: tuple = (0.25, 0.5, 1.0)  # LinearSVC
+    nb_grid_alpha: tuple = (0.01, 0.05, 0.2)  # MultinomialNB
+    # saga LogReg / LinearSVC over 248 classes scale ~linearly in rows: their final fit uses
+    # at most this many stratified train rows (MultinomialNB always uses all of train).
+    baseline_max_train_rows: int = 200_000
+    logreg_max_iter: int = 15  # saga epochs; tol=1e-3 usually stops earlier
+    svc_c: float = 0.5  # without a grid search (evaluate_on_split callers may skip it)
+    # calibrating the SVC by cross-fitting costs 3 extra fits; above this many rows it is
+    # calibrated on a held-out slice of svc_calibration_fraction instead (one fit)
+    svc_holdout_calibration_rows: int = 50_000
+    svc_calibration_fraction: float = 0.1
+    nb_alpha: float = 0.05
     rf_sample: int = 100_000
     rf_n_estimators: int = 200
+    rf_max_depth: Optional[int] = None
+    rf_min_samples_leaf: int = 1
+    # every tree node stores a value per class: 248 classes x an unbounded tree is ~100 MB
+    # per tree, so trees are capped by leaf count (and the forest is saved compressed).
+    rf_max_leaf_nodes: int = 1000
+    rf_select_features: int = 20_000  # chi2-selected TF-IDF columns the forest sees (speed)
+    rf_max_samples: int = 20_000  # bootstrap rows per tree: the forest still sees all of rf_sample
+
+    # --- Keras BiLSTM (src/lstm.py) -----------------------------------------------------
     lstm_sample: int = 300_000  # with a GPU
-    lstm_cpu_sample: int = 60_000  # without one (CPU Keras LSTM: ~4 min per epoch per 100k rows on 2 cores)
+    lstm_cpu_sample: int = 60_000  # without one (one Python step per token on CPU)
+    lstm_val_rows: int = 50_000
     lstm_vocab: int = 50_000
     lstm_max_len: int = 40
-    lstm_epochs: int = 5
-    lstm_batch_size: int = 256
+    lstm_embed_dim: int = 128
+    lstm_units: int = 64
+    lstm_dropout: float = 0.3
+    lstm_learning_rate: float = 3e-3
+    lstm_epochs: int = 30  # an upper bound: early stopping on validation accuracy ends the run
+    lstm_patience: int = 4
+    lstm_batch_size: int = 64
+    demo_rows: int = 3000  # size of the built-in demo catalogue
 
-    # --- transformer (src/feature_engineering.py, src/finetune.py) -----------------
+    # --- transformer (src/embeddings.py, src/finetune.py) -----------------
     model_name: str = "bert-base-uncased"
     fallback_model_name: str = "distilbert-base-uncased"
     max_length: int = 128
     embed_max_rows: int = 50_000  # 1.4M x 768 float32 = 4.3 GB: cap it
     embed_batch_size: int = 64
+    embed_lr_C: tuple = (0.01, 0.1, 1.0)  # Step 5c: LogisticRegression on the [CLS] vectors, C by CV
+    embed_lr_max_iter: int = 300
     finetune_train_rows: int = 200_000  # subsample of train for fine-tuning
     finetune_eval_rows: int = 20_000
     num_train_epochs: float = 3.0  # raise for better accuracy if you have the time
@@ -100,11 +145,17 @@ class Config:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
     early_stopping_patience: int = 2
+    # the fine-tuning recipe (src/finetune.py): the new classification head learns this many
+    # times faster than the pretrained body; soft targets; class-balanced sampling none | sqrt
+    finetune_head_lr_multiplier: float = 20.0
+    label_smoothing: float = 0.1
+    finetune_class_balance: str = "none"
     eval_steps: int = 0  # 0 = evaluate once per epoch
     precheck_steps: int = 5
 
     # --- Optuna (src/tuning.py) ---------------------------------------------------------
     tune_bert: bool = False  # False: tune the TF-IDF baseline; True: tune BERT
+    tune_model: str = "best"  # the TF-IDF model tuned: best (Step 5's, by validation) | logreg | linear_svc | naive_bayes
     n_trials: int = 12
     tune_sample: int = 50_000
 
@@ -112,44 +163,7 @@ class Config:
     n_hard_examples: int = 20
     n_confused_classes: int = 30
     n_roc_classes: int = 10
-
-    # --- Part 1 additions: TF-IDF char n-grams, baseline sizes (owner: notebook part 1) ---
-    # Word n-grams alone reach ~0.62 accuracy on real titles; char_wb 2-5-grams add ~2 points
-    # on small data (typos, compounds) but cost ~300 non-zeros per title (15x the word
-    # features, and every linear fit slows by as much), so above tfidf_char_max_rows training
-    # rows, where more rows matter more than char features, they are left out.
-    tfidf_char_ngrams: bool = True
-    tfidf_char_ngram_min: int = 2
-    tfidf_char_ngram_max: int = 5
-    tfidf_char_max_features: int = 300_000
-    tfidf_char_max_rows: int = 50_000
-    # All bigrams of 1.1M titles make a ~2 GB Python dict: learn vocabulary/idf on a
-    # stratified subsample of this size, then transform every row.
-    tfidf_fit_max_rows: int = 500_000
-    # saga LogReg / LinearSVC over 248 classes scale ~linearly in rows: their final fit uses
-    # at most this many stratified train rows (MultinomialNB always uses all of train).
-    baseline_max_train_rows: int = 200_000
-    gridsearch_cv: int = 3
-    logreg_max_iter: int = 15  # saga epochs; tol=1e-3 usually stops earlier
-    svc_c: float = 0.5
-    # calibrating the SVC by cross-fitting costs 3 extra fits; above this many rows it is
-    # calibrated on a held-out slice of svc_calibration_fraction instead (one fit)
-    svc_holdout_calibration_rows: int = 50_000
-    svc_calibration_fraction: float = 0.1
-    nb_alpha: float = 0.05
-    rf_max_depth: Optional[int] = None
-    rf_min_samples_leaf: int = 1
-    # every tree node stores a value per class: 248 classes x an unbounded tree is ~100 MB
-    # per tree, so trees are capped by leaf count (and the forest is saved compressed).
-    rf_max_leaf_nodes: int = 1000
-    rf_select_features: int = 20_000  # chi2-selected TF-IDF columns the forest sees (speed)
-    rf_max_samples: int = 20_000  # bootstrap rows per tree: the forest still sees all of rf_sample
-    lstm_val_rows: int = 50_000
-    lstm_embed_dim: int = 64
-    lstm_units: int = 64
-    lstm_patience: int = 2
-    demo_rows: int = 3000  # size of the built-in demo catalogue
-    # --- end Part 1 additions ---
+    ensemble_val_rows: int = 20_000  # validation rows (stratified) every model is scored on to weight the ensemble
 
     # --- Step 5b: hybrid model (src/hybrid.py) ---------------------------------------------
     # TF-IDF + frozen sentence-encoder embeddings -> LinearSVC. Embedding rows is the cost
@@ -203,11 +217,19 @@ class Config:
         self.time_budget_minutes = float(self.time_budget_minutes or 0)  # 0 stays 0: "the mode's default"
         if self.rare_class_strategy not in ("drop", "other"):
             raise ValueError("rare_class_strategy must be 'drop' or 'other'")
+        if self.finetune_class_balance not in ("none", "sqrt"):
+            raise ValueError("finetune_class_balance must be 'none' or 'sqrt'")
         if not 0 < self.test_size < 1 or not 0 < self.val_size < 1:
             raise ValueError("test_size and val_size must be fractions between 0 and 1")
         if self.min_rows_per_class < 2:
             raise ValueError("min_rows_per_class must be at least 2 to stratify")
-        self.gridsearch_C = tuple(float(c) for c in self.gridsearch_C)
+        for name in ("gridsearch_C", "svc_grid_C", "nb_grid_alpha", "embed_lr_C"):  # YAML gives lists, env vars "a,b"
+            value = getattr(self, name)
+            setattr(self, name, tuple(float(v) for v in (value.split(",") if isinstance(value, str) else value)))
+        if self.selection_metric not in ("accuracy", "macro_f1"):
+            raise ValueError("selection_metric must be 'accuracy' or 'macro_f1'")
+        if self.tfidf_char_text not in ("light", "cleaned"):
+            raise ValueError("tfidf_char_text must be 'light' or 'cleaned'")
         for name in ("hybrid_encoders", "hybrid_cpu_encoders"):  # an env var gives "a,b"; YAML a list
             value = getattr(self, name)
             setattr(self, name, tuple(str(v).strip() for v in (value.split(",") if isinstance(value, str) else value)
@@ -285,8 +307,8 @@ def _coerce(type_name: Any, value: Any) -> Any:
         return int(float(value))
     if t == "float":
         return float(value)
-    if t == "tuple":
-        return tuple(float(v) for v in value)
+    if t == "tuple":  # a string ("1,4,16" from an env var) is split in __post_init__
+        return value if isinstance(value, str) else tuple(float(v) for v in value)
     return value
 
 

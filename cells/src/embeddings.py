@@ -154,3 +154,136 @@ def run(cfg, paths) -> dict[str, Any]:
                 f"{res.settings['model_name']} [CLS] embeddings ({meta['dim']} dims) for "
                 f"{meta['rows']} rows in {meta['seconds']} s on {device}: {out_dir}")
     return {**meta, "skipped": False, "dir": str(out_dir)}
+
+
+# --- the model on the embeddings (Step 5c): [CLS] vectors -> logistic regression ------------
+
+CLASSIFIER_FILE = "embeddings_logreg.joblib"
+CLASSIFIER_NAME = "embeddings_logreg"
+
+
+def fit_classifier(X: np.ndarray, y: np.ndarray, cfg) -> tuple[Any, dict[str, Any]]:
+    """StandardScaler + multinomial LogisticRegression on embedding rows; C chosen by
+    cfg.gridsearch_cv-fold CV (cfg.selection_metric) over cfg.embed_lr_C on the training rows."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from baselines import SKLEARN_SCORING
+
+    t0 = time.perf_counter()
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("clf", LogisticRegression(max_iter=cfg.embed_lr_max_iter, random_state=cfg.seed))])
+    grid = [float(c) for c in cfg.embed_lr_C]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        warnings.filterwarnings("ignore", category=UserWarning)  # classes with fewer rows than folds
+        gs = GridSearchCV(pipe, {"clf__C": grid}, scoring=SKLEARN_SCORING[cfg.selection_metric],
+                          cv=StratifiedKFold(int(cfg.gridsearch_cv), shuffle=True, random_state=cfg.seed), n_jobs=1)
+        gs.fit(X, y)
+    best = int(gs.best_index_)
+    info = {"C": grid[best], "cv_mean": float(gs.cv_results_["mean_test_score"][best]),
+            "cv_std": float(gs.cv_results_["std_test_score"][best]), "train_rows": int(len(y)),
+            "train_seconds": round(time.perf_counter() - t0, 2),
+            "notes": f"standardised [CLS] vectors -> LogisticRegression, C={grid[best]:g} chosen by "
+                     f"{cfg.gridsearch_cv}-fold CV ({cfg.selection_metric}) over {grid} on {len(y):,} rows"}
+    return gs.best_estimator_, info
+
+
+def train_classifier(cfg, paths) -> dict[str, Any]:
+    """Fit fit_classifier on Step 4's train vectors, score it on Step 4's val/test vectors, save
+    models/embeddings_logreg.joblib and add its row to results/metrics_baselines.csv (Step 8
+    evaluates it there, see EmbeddingPredictor)."""
+    import joblib
+    import pandas as pd
+
+    import baselines
+    from evaluate import scores
+    from project import atomic_path, atomic_to_csv, log_summary, should_skip
+    from splits import load_label_map
+
+    out = paths.models / CLASSIFIER_FILE
+    table_path = paths.results / "metrics_baselines.csv"
+    if not table_path.is_file():
+        raise FileNotFoundError(f"{table_path} is missing: run Step 5 (baselines) before Step 5c")
+    table = pd.read_csv(table_path)
+    if CLASSIFIER_NAME in set(table["model"]) and should_skip(cfg.force, "step5c", out):
+        return {"skipped": True, "metrics": table[table["model"] == CLASSIFIER_NAME]}
+    meta = json.loads((paths.embeddings / "meta.json").read_text(encoding="utf-8"))
+    id2label = load_label_map(paths)[0]
+
+    def load(split):
+        x = np.load(paths.embeddings / f"{split}.npy")
+        labels = np.load(paths.embeddings / f"{split}_labels.npy")
+        return x, np.asarray([id2label[int(i)] for i in labels], dtype=object)
+
+    (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = load("train"), load("val"), load("test")
+    clf, info = fit_classifier(x_tr, y_tr, cfg)
+    classes = [str(c) for c in clf.classes_]
+
+    def score(x, y):
+        probs = clf.predict_proba(x)
+        return scores(y, np.asarray(classes, dtype=object)[probs.argmax(1)], probs, classes)
+
+    vm, tm = score(x_va, y_va), score(x_te, y_te)
+    with atomic_path(out) as tmp:
+        joblib.dump({"pipeline": clf, "encoder": meta["model_path"], "model_name": meta["model_name"],
+                     "max_length": int(meta["max_length"]), "text_pair": bool(meta.get("text_pair", False)),
+                     "pooling": "CLS"}, tmp)
+    note = (f"{meta['model_name']} {info['notes']}; scored on the {len(y_te):,} test rows Step 4 embedded "
+            f"(of {meta.get('rows_available', {}).get('test', len(y_te)):,})")
+    row = {"model": CLASSIFIER_NAME, **tm, "val_accuracy": vm["accuracy"], "val_macro_f1": vm["macro_f1"],
+           "cv_mean": info["cv_mean"], "cv_std": info["cv_std"], "selected": f"C={info['C']:g}",
+           "train_seconds": info["train_seconds"], "train_rows": info["train_rows"], "n_test": len(y_te), "notes": note}
+    table = pd.concat([table[table["model"] != CLASSIFIER_NAME], pd.DataFrame([row])], ignore_index=True)
+    atomic_to_csv(table.reindex(columns=baselines.METRIC_COLUMNS), table_path)
+    log_summary(paths, "Step 5c — logistic regression on BERT embeddings",
+                f"{note}: test accuracy {tm['accuracy']:.3f}, macro-F1 {tm['macro_f1']:.3f} -> models/{CLASSIFIER_FILE}")
+    return {"skipped": False, "metrics": pd.DataFrame([row]), "row": row}
+
+
+class EmbeddingPredictor:
+    """models/embeddings_logreg.joblib for Step 8: the split rows Step 4 embedded are read from
+    data/processed/embeddings/, any others are embedded with the same encoder and pooling."""
+
+    kind = "embeddings"
+
+    def __init__(self, paths):
+        import joblib
+
+        self.paths = paths
+        saved = joblib.load(paths.models / CLASSIFIER_FILE)
+        self.pipeline = saved["pipeline"]
+        self.encoder, self.max_length, self.pair = saved["encoder"], saved["max_length"], saved["text_pair"]
+        self.classes = [str(c) for c in self.pipeline.classes_]
+
+    def stored_rows(self, split: str) -> dict[int, int]:
+        """split row number -> row of data/processed/embeddings/<split>.npy"""
+        rows = np.load(self.paths.embeddings / f"{split}_rows.npy")
+        return {int(r): i for i, r in enumerate(rows)}
+
+    def missing(self, split: str, source_rows) -> int:
+        have = self.stored_rows(split)
+        return sum(int(r) not in have for r in source_rows)
+
+    def predict_proba_split(self, split: str, df) -> np.ndarray:
+        """Probabilities for rows of a split; df["source_row"] holds their row numbers in <split>.csv."""
+        have = self.stored_rows(split)
+        stored = np.load(self.paths.embeddings / f"{split}.npy", mmap_mode="r")
+        src = df["source_row"].astype(int).tolist()
+        x = np.zeros((len(df), stored.shape[1]), dtype=np.float32)
+        known = [i for i, r in enumerate(src) if r in have]
+        if known:
+            x[known] = stored[[have[src[i]] for i in known]]
+        todo = [i for i, r in enumerate(src) if r not in have]
+        if todo:
+            import torch
+
+            tok, model = load_encoder(self.encoder)
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+            x[todo] = embed_frame(tok, model, df.iloc[todo], 64, self.max_length, device, desc="embed", pair=self.pair)
+        return np.asarray(self.pipeline.predict_proba(x), dtype=float)

@@ -1,9 +1,16 @@
-"""Step 8: evaluate the saved models on the held-out test split.
+"""Step 8: evaluate the saved models on the held-out test split, and pick the best by validation.
 
-Loads every model from disk (the best baseline models/baseline.joblib, each baseline
-listed in results/metrics_baselines.csv whose models/<name>.joblib loads, and the
-fine-tuned models/bert_final/) and writes:
-- results/metrics.csv: model, accuracy, macro/weighted precision/recall/F1, top-2/top-3 accuracy;
+Loads every model from disk (the best baseline models/baseline.joblib, each model listed in
+results/metrics_baselines.csv whose file loads: the sklearn Pipelines, the LSTM, the hybrid, the
+tuned Pipeline of Step 7, the logistic regression on Step 4's embeddings; and the fine-tuned
+models/bert_final/), scores each on a stratified cfg.ensemble_val_rows-row sample of the
+validation split and on the whole test split, and writes:
+- results/metrics.csv: model, accuracy, macro/weighted precision/recall/F1, top-2/top-3 accuracy,
+  n_test, and the validation accuracy / macro-F1 every choice below is made on;
+- an "ensemble" row: the models' probabilities averaged with weights chosen on the validation
+  rows (ensemble.py), saved as models/ensemble.json;
+- results/best_model.json: the model (or the ensemble) with the best validation cfg.selection_metric;
+  the test figures are reported, never used to choose;
 - results/classification_report_<model>.txt;
 - results/plots/confusion_<model>_{raw,normalized}.png: with ~250 categories a full matrix is
   unreadable, so the plots show the cfg.n_confused_classes classes involved in the most
@@ -24,8 +31,11 @@ from typing import Any, Optional
 
 import numpy as np
 
-METRIC_COLUMNS = ["model", "accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
-                  "weighted_recall", "weighted_f1", "top2_accuracy", "top3_accuracy"]
+# The one metrics schema of every results file (metrics_baselines.csv, metrics.csv,
+# quickstart_metrics.json): these names, computed by `scores`; docs/design.md lists them.
+SCORE_COLUMNS = ["accuracy", "macro_precision", "macro_recall", "macro_f1", "weighted_precision",
+                 "weighted_recall", "weighted_f1", "top2_accuracy", "top3_accuracy"]
+METRIC_COLUMNS = ["model", *SCORE_COLUMNS, "n_test", "val_accuracy", "val_macro_f1"]
 # Names the baseline step may use in metrics_baselines.csv -> models/<file>.joblib
 ALIASES = {"logistic_regression": "logreg", "logisticregression": "logreg", "lr": "logreg",
            "randomforest": "random_forest", "rf": "random_forest", "multinomialnb": "naive_bayes",
@@ -46,17 +56,25 @@ def topk_accuracy(y_true: list[str], probs: np.ndarray, classes: list[str], k: i
     return float(np.mean(hits))
 
 
-def metrics_row(name: str, y_true: list[str], probs: np.ndarray, classes: list[str]) -> dict[str, Any]:
+def scores(y_true, y_pred, probs: Optional[np.ndarray] = None, classes: Optional[list[str]] = None) -> dict:
+    """accuracy, macro/weighted precision, recall and F1, and (given class scores) top-2/top-3 accuracy."""
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-    y_pred = [classes[i] for i in probs.argmax(axis=1)]
-    row: dict[str, Any] = {"model": name, "accuracy": accuracy_score(y_true, y_pred)}
+    y_true, y_pred = list(y_true), list(y_pred)
+    out: dict[str, float] = {"accuracy": float(accuracy_score(y_true, y_pred))}
     for avg in ("macro", "weighted"):
         p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average=avg, zero_division=0)
-        row.update({f"{avg}_precision": p, f"{avg}_recall": r, f"{avg}_f1": f})
-    row["top2_accuracy"] = topk_accuracy(y_true, probs, classes, 2)
-    row["top3_accuracy"] = topk_accuracy(y_true, probs, classes, 3)
-    return {k: (round(float(v), 6) if k != "model" else v) for k, v in row.items()}
+        out.update({f"{avg}_precision": float(p), f"{avg}_recall": float(r), f"{avg}_f1": float(f)})
+    if probs is not None and classes is not None:
+        out["top2_accuracy"] = topk_accuracy(y_true, probs, list(classes), 2)
+        out["top3_accuracy"] = topk_accuracy(y_true, probs, list(classes), 3)
+    return out
+
+
+def metrics_row(name: str, y_true: list[str], probs: np.ndarray, classes: list[str]) -> dict[str, Any]:
+    y_pred = [classes[i] for i in probs.argmax(axis=1)]
+    row = {"model": name, **scores(y_true, y_pred, probs, classes), "n_test": len(y_true)}
+    return {k: (round(float(v), 6) if k not in ("model", "n_test") else v) for k, v in row.items()}
 
 
 def most_confused(cm: np.ndarray, n: int) -> np.ndarray:
@@ -135,35 +153,6 @@ def plot_roc(y_true: list[str], probs: np.ndarray, classes: list[str], n: int, p
     return out
 
 
-class LstmPredictor:
-    """The Keras LSTM baseline (models/lstm.h5 + lstm_vocab.json); it reads the cleaned text column."""
-
-    kind = "lstm"
-
-    def __init__(self, model_path: Path, vocab_path: Path):
-        import json
-        import os
-
-        os.environ.setdefault("KERAS_BACKEND", "torch")
-        import keras
-
-        meta = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
-        self.model = keras.models.load_model(str(model_path), compile=False)
-        self.index = {w: i + 2 for i, w in enumerate(meta["vocab"])}
-        self.max_len = int(meta["max_len"])
-        self.unk = int(meta.get("unk_id", 1))
-        self.classes = [str(meta["id2label"][str(i)]) for i in range(len(meta["id2label"]))]
-
-    def predict_proba_clean(self, texts) -> np.ndarray:
-        # Same encoding as training: word ids (0 pad, 1 unknown), truncated, pre-padded.
-        x = np.zeros((len(texts), self.max_len), dtype=np.int32)
-        for r, t in enumerate(texts):
-            ids = [self.index.get(w, self.unk) for w in str(t).split()][: self.max_len]
-            if ids:
-                x[r, self.max_len - len(ids):] = ids
-        return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=float)
-
-
 def load_models(paths, include_bert: bool = True) -> tuple[dict[str, Any], dict[str, str]]:
     """name -> Predictor for every model that loads; name -> error for those that don't."""
     import pandas as pd
@@ -183,9 +172,16 @@ def load_models(paths, include_bert: bool = True) -> tuple[dict[str, Any], dict[
             f = paths.models / f"{key}.joblib"
             if key in models:
                 continue
-            if key == "lstm":
+            if key in ("lstm", "embeddings_logreg"):
                 try:
-                    models[key] = LstmPredictor(paths.models / "lstm.h5", paths.models / "lstm_vocab.json")
+                    if key == "lstm":
+                        from lstm import LstmPredictor
+
+                        models[key] = LstmPredictor(paths.models / "lstm.h5", paths.models / "lstm_vocab.json")
+                    else:
+                        from embeddings import EmbeddingPredictor
+
+                        models[key] = EmbeddingPredictor(paths)
                 except Exception as exc:
                     errors[key] = f"{type(exc).__name__}: {exc}"
                 continue
@@ -213,13 +209,52 @@ def known_categories(paths) -> Optional[set[str]]:
         return None
 
 
+def class_probabilities(predictor, split: str, df) -> np.ndarray:
+    """A loaded model's probabilities for rows of a split, through the input that model takes."""
+    if hasattr(predictor, "predict_proba_split"):
+        return predictor.predict_proba_split(split, df)
+    if hasattr(predictor, "predict_proba_clean"):
+        return predictor.predict_proba_clean(df["text_clean"].tolist())
+    return predictor.predict_proba(df["product_title"].tolist(), df["product_description"].tolist())
+
+
+def _drop_costly(cfg, models: dict[str, Any], errors: dict[str, str], frames: dict[str, Any]) -> None:
+    """Without a GPU, models that must embed many rows are left to the figures of their own step."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    if "hybrid" in models:
+        import hybrid
+
+        _, eval_rows = hybrid.row_caps(cfg)
+        n = max(len(f) for f in frames.values())
+        if eval_rows is not None and n > eval_rows:  # CPU: embedding 140k test rows takes hours
+            models.pop("hybrid")
+            errors["hybrid"] = (f"not re-scored on {len(frames['test']):,} test rows without a GPU; Step 5b scored it "
+                                f"on a {eval_rows:,}-row test sample (results/metrics_baselines.csv)")
+    pred = models.get("embeddings_logreg")
+    if pred is not None:
+        missing = sum(pred.missing(s, f["source_row"]) for s, f in frames.items())
+        if missing > cfg.hybrid_cpu_eval_rows:
+            models.pop("embeddings_logreg")
+            errors["embeddings_logreg"] = (f"{missing:,} rows Step 4 did not embed would need embedding without a GPU; "
+                                           "Step 5c scored it on Step 4's rows (results/metrics_baselines.csv)")
+
+
+def _best_by_validation(rows: list[dict], metric: str) -> dict:
+    scored = [r for r in rows if r.get(f"val_{metric}") is not None and r.get(f"val_{metric}") == r.get(f"val_{metric}")]
+    return max(scored, key=lambda r: r[f"val_{metric}"]) if scored else {}
+
+
 def run(cfg, paths, models: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """Evaluate every loadable model on data/processed/test.csv; write metrics, reports and plots."""
     import pandas as pd
-    from sklearn.metrics import classification_report, confusion_matrix
 
-    from project import atomic_to_csv, atomic_write_text, log_summary, record_note, should_skip
-    from splits import load_split
+    import ensemble
+    from project import atomic_to_csv, atomic_write_json, log_summary, record_note, should_skip
+    from sampling import stratified_cap
+    from splits import load_label_map, load_split
 
     out_csv = paths.results / "metrics.csv"
     bert_ready = (paths.bert_final / "training_info.json").is_file()
@@ -228,69 +263,117 @@ def run(cfg, paths, models: Optional[dict[str, Any]] = None) -> dict[str, Any]:
         if not bert_ready or "bert" in set(prev["model"]):
             return {"metrics": prev, "skipped": True, "metrics_csv": str(out_csv)}
         print("[Step 8] bert_final appeared since the last evaluation: evaluating again.")
-    test = load_split(paths, "test")
     known = known_categories(paths)
-    unseen_mask = ~test["category"].isin(known) if known is not None else pd.Series(False, index=test.index)
-    n_unseen = int(unseen_mask.sum())
-    if n_unseen:
-        unseen = sorted(test.loc[unseen_mask, "category"].unique())
-        record_note(paths, "evaluation: unseen test labels",
-                    f"{n_unseen} test rows have categories never seen in training ({', '.join(unseen[:20])}"
-                    f"{' …' if len(unseen) > 20 else ''}); no model can predict them, so they are excluded "
-                    "from the test metrics.")
-        test = test.loc[~unseen_mask].reset_index(drop=True)
+    frames = {}
+    n_unseen = 0
+    for split in ("val", "test"):
+        df = load_split(paths, split)
+        df["source_row"] = np.arange(len(df))  # row numbers in <split>.csv (Step 4's embeddings use them)
+        unseen_mask = ~df["category"].isin(known) if known is not None else pd.Series(False, index=df.index)
+        if split == "test":
+            n_unseen = int(unseen_mask.sum())
+            if n_unseen:
+                unseen = sorted(df.loc[unseen_mask, "category"].unique())
+                record_note(paths, "evaluation: unseen test labels",
+                            f"{n_unseen} test rows have categories never seen in training ({', '.join(unseen[:20])}"
+                            f"{' …' if len(unseen) > 20 else ''}); no model can predict them, so they are excluded "
+                            "from the test metrics.")
+        df = df.loc[~unseen_mask].reset_index(drop=True)
+        if split == "val":
+            df = stratified_cap(df, int(cfg.ensemble_val_rows), cfg.seed).reset_index(drop=True)
+        frames[split] = df
+    test, val = frames["test"], frames["val"]
     if len(test) == 0:
         raise ValueError("no test rows left after removing categories unseen in training")
     if models is None:
         models, errors = load_models(paths)
     else:
         errors = {}
-    if "hybrid" in models:
-        import hybrid
-
-        _, eval_rows = hybrid.row_caps(cfg)
-        if eval_rows is not None and len(test) > eval_rows:  # CPU: embedding 140k test rows takes hours
-            models.pop("hybrid")
-            errors["hybrid"] = (f"not re-scored on {len(test):,} test rows without a GPU; Step 5b scored it on a "
-                                f"{eval_rows:,}-row test sample (results/metrics_baselines.csv)")
+    _drop_costly(cfg, models, errors, frames)
     if errors:
         record_note(paths, "evaluation: models not evaluated",
                     "\n".join(f"- {k}: {v}" for k, v in sorted(errors.items())))
-    titles = test["product_title"].tolist()
-    descs = test["product_description"].tolist()
     y_true = test["category"].astype(str).tolist()
+    y_val = val["category"].astype(str).tolist()
+    try:
+        all_classes = [c for _, c in sorted(load_label_map(paths)[0].items())]
+    except FileNotFoundError:
+        all_classes = sorted(set(y_true) | set(y_val))
     rows, rocs, plots = [], {}, []
+    val_probs, test_probs = {}, {}
+    metric = cfg.selection_metric
     for name, predictor in models.items():
-        probs = predictor.predict_proba_clean(test["text_clean"].tolist()) if hasattr(
-            predictor, "predict_proba_clean") else predictor.predict_proba(titles, descs)
         classes = list(predictor.classes)
-        rows.append(metrics_row(name, y_true, probs, classes))
-        y_pred = [classes[i] for i in probs.argmax(axis=1)]
-        report = classification_report(y_true, y_pred, zero_division=0, digits=4)
-        atomic_write_text(paths.results / f"classification_report_{name}.txt",
-                          f"Classification report: {name} on {len(y_true)} test rows\n\n{report}")
-        if name not in ("baseline", "bert"):
-            continue
-        labels = sorted(set(y_true) | set(y_pred))
-        cm = confusion_matrix(y_true, y_pred, labels=labels)
-        atomic_to_csv(pd.DataFrame(cm, index=labels, columns=labels), paths.results / f"confusion_matrix_{name}.csv",
-                      index=True)
-        idx = most_confused(cm, int(cfg.n_confused_classes))
-        for norm in (False, True):
-            kind = "normalized" if norm else "raw"
-            p = paths.plots / f"confusion_{name}_{kind}.png"
-            plot_confusion(cm, labels, idx, p, norm,
-                           f"{name}: {kind} confusion, {len(idx)} most-confused of {len(labels)} classes")
-            plots.append(str(p))
-        p = paths.plots / f"roc_{name}.png"
-        rocs[name] = plot_roc(y_true, probs, classes, int(cfg.n_roc_classes), p,
-                              f"{name}: one-vs-rest ROC, {cfg.n_roc_classes} largest classes")
-        plots.append(str(p))
+        probs = class_probabilities(predictor, "test", test)
+        vprobs = class_probabilities(predictor, "val", val) if len(val) else None
+        row = metrics_row(name, y_true, probs, classes)
+        if vprobs is not None:
+            vs = scores(y_val, [classes[i] for i in vprobs.argmax(axis=1)])
+            row.update(val_accuracy=round(vs["accuracy"], 6), val_macro_f1=round(vs["macro_f1"], 6))
+            val_probs[name] = ensemble.align(vprobs, classes, all_classes)
+            test_probs[name] = ensemble.align(probs, classes, all_classes)
+        rows.append(row)
+        _reports(cfg, paths, name, y_true, probs, classes, plots, rocs)
+    ens = None
+    # "baseline" is a copy of one of the other rows: it would count that model twice
+    members = {k: v for k, v in val_probs.items() if k != "baseline" or len(val_probs) == 1}
+    if len(members) >= 2:
+        weights, trace = ensemble.select(members, y_val, all_classes, metric=metric)
+        combined = ensemble.combine(test_probs, weights)
+        row = metrics_row("ensemble", y_true, combined, all_classes)
+        vs = scores(y_val, [all_classes[i] for i in ensemble.combine(val_probs, weights).argmax(axis=1)])
+        row.update(val_accuracy=round(vs["accuracy"], 6), val_macro_f1=round(vs["macro_f1"], 6))
+        rows.append(row)
+        ens = {"weights": weights, "trace": trace, "metric": metric, "n_val": len(val), "classes": all_classes,
+               "members": sorted(weights)}
+        atomic_write_json(paths.models / "ensemble.json", ens)
+        _reports(cfg, paths, "ensemble", y_true, combined, all_classes, plots, rocs)
     metrics = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     atomic_to_csv(metrics, out_csv)
+    best = _best_by_validation(rows, metric)
+    if best:
+        atomic_write_json(paths.results / "best_model.json",
+                          {"model": best["model"], "chosen_by": f"validation {metric} ({len(val):,} rows)",
+                           f"val_{metric}": best[f"val_{metric}"], "test_accuracy": best["accuracy"],
+                           "test_macro_f1": best["macro_f1"], "ensemble_weights": ens["weights"] if ens and
+                           best["model"] == "ensemble" else None})
     lines = [f"{r['model']}: accuracy {r['accuracy']:.4f}, macro-F1 {r['macro_f1']:.4f}, top-3 {r['top3_accuracy']:.4f}"
              for r in rows]
+    choice = (f" Best by validation {metric}: {best['model']} ({best[f'val_{metric}']:.4f}; test accuracy "
+              f"{best['accuracy']:.4f})." if best else "")
+    if ens:
+        choice += " Ensemble weights (validation): " + ", ".join(f"{k} {v:.2f}" for k, v in ens["weights"].items()) + "."
     log_summary(paths, "Step 8 — Evaluation", f"{len(y_true)} test rows ({n_unseen} with unseen labels excluded). "
-                + "; ".join(lines) + f". Metrics: {out_csv}")
+                + "; ".join(lines) + f".{choice} Metrics: {out_csv}")
     return {"metrics": metrics, "metrics_csv": str(out_csv), "n_test": len(y_true), "n_unseen_excluded": n_unseen,
-            "plots": plots, "roc_auc": rocs, "not_evaluated": errors, "skipped": False}
+            "n_val": len(val), "best": best.get("model"), "ensemble": ens, "plots": plots, "roc_auc": rocs,
+            "not_evaluated": errors, "skipped": False}
+
+
+def _reports(cfg, paths, name: str, y_true, probs, classes, plots: list, rocs: dict) -> None:
+    """classification_report_<name>.txt; confusion matrices and ROC plots for the baseline, BERT and the ensemble."""
+    import pandas as pd
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    from project import atomic_to_csv, atomic_write_text
+
+    y_pred = [classes[i] for i in probs.argmax(axis=1)]
+    report = classification_report(y_true, y_pred, zero_division=0, digits=4)
+    atomic_write_text(paths.results / f"classification_report_{name}.txt",
+                      f"Classification report: {name} on {len(y_true)} test rows\n\n{report}")
+    if name not in ("baseline", "bert", "ensemble"):
+        return
+    labels = sorted(set(y_true) | set(y_pred))
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    atomic_to_csv(pd.DataFrame(cm, index=labels, columns=labels), paths.results / f"confusion_matrix_{name}.csv",
+                  index=True)
+    idx = most_confused(cm, int(cfg.n_confused_classes))
+    for norm in (False, True):
+        kind = "normalized" if norm else "raw"
+        p = paths.plots / f"confusion_{name}_{kind}.png"
+        plot_confusion(cm, labels, idx, p, norm, f"{name}: {kind} confusion, {len(idx)} most-confused of {len(labels)} classes")
+        plots.append(str(p))
+    p = paths.plots / f"roc_{name}.png"
+    rocs[name] = plot_roc(y_true, probs, classes, int(cfg.n_roc_classes), p,
+                          f"{name}: one-vs-rest ROC, {cfg.n_roc_classes} largest classes")
+    plots.append(str(p))

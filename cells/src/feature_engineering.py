@@ -1,10 +1,15 @@
-"""Step 4: TF-IDF features on the cleaned text (word 1-2-grams [+ char_wb 2-5-grams]).
+"""Step 4: TF-IDF features: word 1-2-grams of the cleaned text [+ char_wb 2-5-grams].
 
-The vectorizer is fitted on the training split only (vocabulary/idf from a stratified
-subsample of at most cfg.tfidf_fit_max_rows rows), saved to models/tfidf_vectorizer.joblib,
-and every split is transformed into float32 CSR matrices saved as
-data/processed/tfidf_{train,val,test}.npz for the baselines. BERT [CLS] embeddings live
-in embeddings.py.
+The vectorizer takes the raw combined text (`preprocess.combine_text(title, description)`) and
+does its own cleaning, so the same object serves training, Step 5's cross-validation (refitted
+per fold) and the saved baseline Pipelines. Word n-grams read Step 3's cleaning (the Config
+toggles: numbers go, model numbers such as "gvs148dc3b" or "8kg" stay). Char n-grams read the text
+cfg.tfidf_char_text says: "light" (lowercased, HTML stripped, numbers, punctuation and stop words
+kept) or "cleaned" (Step 3's text). Fitted on the training split only (vocabulary/idf from a
+stratified subsample of at most cfg.tfidf_fit_max_rows rows), saved to
+models/tfidf_vectorizer.joblib; every split is transformed into float32 CSR matrices saved as
+data/processed/tfidf_{train,val,test}.npz for the baselines. BERT [CLS] embeddings live in
+embeddings.py.
 
     import feature_engineering
     out = feature_engineering.run(cfg, paths)
@@ -12,13 +17,12 @@ in embeddings.py.
 from __future__ import annotations
 
 import time
-from typing import Optional
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+from sklearn.pipeline import FeatureUnion, Pipeline
 
 SPLITS = ("train", "val", "test")
 
@@ -28,29 +32,44 @@ def use_char_ngrams(cfg, n_train: int) -> bool:
 
 
 def build_vectorizer(cfg, n_train: int):
-    """Word TF-IDF, plus a char_wb TF-IDF when the training set is small enough (see Config)."""
+    """Raw combined text -> TF-IDF: word n-grams of the cleaned text, plus char_wb n-grams when the
+    training set is small enough to afford them (see Config)."""
+    from preprocess import WORD_TOKEN, TextCleaner
+
     word = TfidfVectorizer(ngram_range=(1, cfg.tfidf_ngram_max), min_df=cfg.tfidf_min_df if n_train > 20_000 else 1,
                            max_features=cfg.tfidf_max_features, sublinear_tf=cfg.tfidf_sublinear_tf,
-                           dtype=np.float32, token_pattern=r"(?u)\b\w+\b")
+                           dtype=np.float32, token_pattern=WORD_TOKEN)
+    cleaner = TextCleaner.from_config(cfg)
     if not use_char_ngrams(cfg, n_train):
-        return word
+        return Pipeline([("clean", cleaner), ("tfidf", word)])
     char = TfidfVectorizer(analyzer="char_wb", ngram_range=(cfg.tfidf_char_ngram_min, cfg.tfidf_char_ngram_max),
                            min_df=2, max_features=cfg.tfidf_char_max_features,
                            sublinear_tf=cfg.tfidf_sublinear_tf, dtype=np.float32)
-    return FeatureUnion([("word", word), ("char", char)])
+    if cfg.tfidf_char_text == "cleaned":
+        return Pipeline([("clean", cleaner), ("tfidf", FeatureUnion([("word", word), ("char", char)]))])
+    return FeatureUnion([("word", Pipeline([("clean", cleaner), ("tfidf", word)])),
+                         ("char", Pipeline([("clean", TextCleaner.light()), ("tfidf", char)]))])
 
 
-def stratified_subsample(y, n: int, seed: int) -> np.ndarray:
-    """Indices of a stratified subsample of size n (all indices when n >= len(y))."""
-    y = np.asarray(y)
-    if n >= len(y):
-        return np.arange(len(y))
-    from sklearn.model_selection import train_test_split
+def tfidf_parts(vec) -> list[tuple[str, TfidfVectorizer]]:
+    """(name, fitted TfidfVectorizer) inside a vectorizer built by build_vectorizer (any nesting)."""
+    if isinstance(vec, TfidfVectorizer):
+        return [("word" if vec.analyzer == "word" else "char", vec)]
+    if isinstance(vec, FeatureUnion):
+        return [p for _, t in vec.transformer_list for p in tfidf_parts(t)]
+    if isinstance(vec, Pipeline):
+        return [p for _, t in vec.steps for p in tfidf_parts(t)]
+    return []
 
-    counts = pd.Series(y).value_counts()
-    strat = y if counts.min() >= 2 and n >= len(counts) else None
-    idx, _ = train_test_split(np.arange(len(y)), train_size=n, stratify=strat, random_state=seed)
-    return np.sort(idx)
+
+def feature_names(vec) -> np.ndarray:
+    """Column names of the vectorizer's output, in column order: the terms themselves for one
+    TF-IDF, prefixed by their kind when word and char n-grams sit side by side ("word:usb-c", "char: usb")."""
+    parts = tfidf_parts(vec)
+    if len(parts) == 1:
+        return np.asarray(parts[0][1].get_feature_names_out(), dtype=object)
+    return np.concatenate([np.asarray([f"{kind}:{n}" for n in t.get_feature_names_out()], dtype=object)
+                           for kind, t in parts])
 
 
 def transform_in_chunks(vec, texts, chunk: int = 200_000) -> sp.csr_matrix:
@@ -89,17 +108,23 @@ def run(cfg, paths) -> dict:
     if should_skip(cfg.force, "step4", *files):
         vec = joblib.load(files[0])
         return {"skipped": True, "n_features": _n_features(vec), "files": [str(f) for f in files]}
+    import preprocess
+    from sampling import stratified_cap
+
     t0 = time.perf_counter()
-    train = load_split(paths, "train", usecols=["text_clean", "category"])
-    fit_idx = stratified_subsample(train["category"].astype(str).to_numpy(), cfg.tfidf_fit_max_rows, cfg.seed)
+    cols = ["product_title", "product_description", "category"]
+
+    def texts(df):
+        return preprocess.combine_text(df["product_title"], df["product_description"]).to_numpy(dtype=object)
+
+    train = load_split(paths, "train", usecols=cols)
+    fit_rows = stratified_cap(train, cfg.tfidf_fit_max_rows, cfg.seed, label_col="category").index
     vec = build_vectorizer(cfg, len(train))
-    vec.fit(train["text_clean"].to_numpy()[fit_idx])
+    vec.fit(texts(train.loc[fit_rows]))
     fit_seconds = time.perf_counter() - t0
     shapes = {}
     for split in SPLITS:
-        texts = train["text_clean"].to_numpy() if split == "train" else \
-            load_split(paths, split, usecols=["text_clean"])["text_clean"].to_numpy()
-        X = transform_in_chunks(vec, texts)
+        X = transform_in_chunks(vec, texts(train if split == "train" else load_split(paths, split, usecols=cols)))
         _save_npz(paths.processed / f"tfidf_{split}.npz", X)
         shapes[split] = (int(X.shape[0]), int(X.shape[1]), int(X.nnz))
         del X
@@ -110,10 +135,11 @@ def run(cfg, paths) -> dict:
                f" only (char n-grams off: {len(train):,} train rows > tfidf_char_max_rows={cfg.tfidf_char_max_rows:,}"
                if cfg.tfidf_char_ngrams else " only (tfidf_char_ngrams=False")
             + ("" if char else ")")
-            + f", sublinear tf, float32; vocabulary/idf fitted on {len(fit_idx):,} of {len(train):,} train rows.")
+            + (f" on the {cfg.tfidf_char_text} text" if char else "")
+            + f", sublinear tf, float32; vocabulary/idf fitted on {len(fit_rows):,} of {len(train):,} train rows.")
     record_note(paths, "tfidf", note)
     seconds = time.perf_counter() - t0
-    out = {"skipped": False, "n_features": _n_features(vec), "char_ngrams": char, "fit_rows": int(len(fit_idx)),
+    out = {"skipped": False, "n_features": _n_features(vec), "char_ngrams": char, "fit_rows": int(len(fit_rows)),
            "shapes": shapes, "fit_seconds": round(fit_seconds, 1), "seconds": round(seconds, 1),
            "files": [str(f) for f in files]}
     log_summary(paths, "Step 4 — TF-IDF features",
@@ -123,6 +149,4 @@ def run(cfg, paths) -> dict:
 
 
 def _n_features(vec) -> int:
-    if isinstance(vec, FeatureUnion):
-        return sum(len(t.vocabulary_) for _, t in vec.transformer_list)
-    return len(vec.vocabulary_)
+    return sum(len(t.vocabulary_) for _, t in tfidf_parts(vec))

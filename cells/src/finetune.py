@@ -273,7 +273,10 @@ def training_arguments(cfg, settings: dict[str, Any], output_dir: str, *, has_ev
         learning_rate=float(settings.get("learning_rate", cfg.learning_rate)),
         weight_decay=float(settings.get("weight_decay", cfg.weight_decay)),
         warmup_steps=float(cfg.warmup_fraction),  # v5: a float in [0, 1) is a fraction of all steps
-        train_sampling_strategy="group_by_length",  # v5 name of group_by_length=True
+        # hundreds of classes with a few rows each: hard 0/1 targets make the new head overconfident
+        label_smoothing_factor=float(settings.get("label_smoothing", cfg.label_smoothing)),
+        # v5 name of group_by_length=True; class-balanced sampling replaces it (see RecipeTrainer)
+        train_sampling_strategy="group_by_length" if cfg.finetune_class_balance == "none" else "random",
         eval_strategy=strategy if has_eval else "no",
         save_strategy=(strategy if save else "no"),
         logging_strategy="steps",
@@ -293,11 +296,80 @@ def training_arguments(cfg, settings: dict[str, Any], output_dir: str, *, has_ev
         kwargs["eval_steps"] = every
         kwargs["save_steps"] = every
     if has_eval and save:
-        kwargs.update(load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True)
+        # the best epoch by cfg.selection_metric (compute_metrics reports accuracy and macro_f1)
+        kwargs.update(load_best_model_at_end=True, metric_for_best_model=cfg.selection_metric, greater_is_better=True)
     if max_steps is not None:
         kwargs["max_steps"] = int(max_steps)
     kwargs.update(overrides)
     return TrainingArguments(**kwargs)
+
+
+def head_parameter(name: str, base_prefix: str) -> bool:
+    """True for the weights a classification checkpoint does not bring: the classifier, and BERT's
+    pooler, which sentence-transformers checkpoints ship untrained for classification."""
+    return not name.startswith(f"{base_prefix}.") or ".pooler." in name
+
+
+_RECIPE_TRAINER = None
+
+
+def recipe_trainer_class():
+    """Trainer with the fine-tuning recipe (built lazily: no import-time transformers).
+
+    - The randomly initialised head learns at learning_rate x head_lr_multiplier: at the body's
+      rate (3e-5 for BERT) a 250-class head needs many epochs to leave its random start, and at
+      the head's rate the pretrained body would be overwritten.
+    - class_balance="sqrt": rows are drawn with probability proportional to 1/sqrt(class size),
+      so a 5-row class is seen more often without the 20x oversampling of full balancing."""
+    global _RECIPE_TRAINER
+    if _RECIPE_TRAINER is not None:
+        return _RECIPE_TRAINER
+    import torch
+    from transformers import Trainer
+
+    class RecipeTrainer(Trainer):
+        head_lr_multiplier: float = 1.0
+        class_balance: str = "none"
+
+        def create_optimizer(self, model=None):
+            opt_model = self.model if model is None else model
+            if self.optimizer is None and self.head_lr_multiplier != 1.0:
+                decay = set(self.get_decay_parameter_names(opt_model))
+                prefix = getattr(opt_model, "base_model_prefix", "")
+                lr = self.args.learning_rate
+                groups: dict[tuple[bool, bool], list] = {}
+                for n, p in opt_model.named_parameters():
+                    if p.requires_grad:
+                        groups.setdefault((head_parameter(n, prefix), n in decay), []).append(p)
+                param_groups = [{"params": ps, "weight_decay": self.args.weight_decay if dec else 0.0,
+                                 "lr": lr * self.head_lr_multiplier if head else lr}
+                                for (head, dec), ps in sorted(groups.items())]
+                optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+                self.optimizer = optimizer_cls(param_groups, **optimizer_kwargs)
+                return self.optimizer
+            return super().create_optimizer(model)
+
+        def _get_eval_sampler(self, eval_dataset):
+            # evaluate()/predict() rows in the dataset's order: v5 length-groups evaluation batches
+            # too under group_by_length, which returns predict()'s rows permuted
+            if eval_dataset is None or not hasattr(eval_dataset, "__len__"):
+                return None
+            return torch.utils.data.SequentialSampler(eval_dataset)
+
+        def _get_train_sampler(self, train_dataset=None):
+            ds = self.train_dataset if train_dataset is None else train_dataset
+            labels = getattr(ds, "labels", None)
+            if self.class_balance != "sqrt" or not labels:
+                return super()._get_train_sampler(train_dataset)
+            y = np.asarray(labels)
+            counts = np.bincount(y)
+            weights = 1.0 / np.sqrt(counts[y])
+            gen = torch.Generator().manual_seed(int(self.args.data_seed or self.args.seed))
+            return torch.utils.data.WeightedRandomSampler(torch.as_tensor(weights, dtype=torch.double), len(y),
+                                                          replacement=True, generator=gen)
+
+    _RECIPE_TRAINER = RecipeTrainer
+    return RecipeTrainer
 
 
 def _texts_for_vocab(train_df) -> list[str]:
@@ -309,8 +381,8 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
                   output_dir: str, device: dict[str, Any], callbacks=None, max_steps: Optional[int] = None,
                   report_to: str = "tensorboard", save: bool = True, model_init: bool = False,
                   text_pair: Optional[bool] = None, **arg_overrides):
-    """Tokenise, load the model and wire a Trainer. Returns (trainer, tokenizer, name_or_path)."""
-    from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer
+    """Tokenise, load the model and wire a Trainer with the recipe. Returns (trainer, tokenizer, name_or_path)."""
+    from transformers import DataCollatorWithPadding, EarlyStoppingCallback
 
     name = resolve_model(settings["model_name"], paths, _texts_for_vocab(train_df))
     tokenizer = load_tokenizer(name)
@@ -332,14 +404,67 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
     common = dict(args=args, train_dataset=train_ds, eval_dataset=eval_ds, processing_class=tokenizer,
                   data_collator=collator, compute_metrics=compute_metrics if eval_ds is not None else None,
                   callbacks=cbs)
+    trainer_cls = recipe_trainer_class()
     if model_init:
         # hyperparameter_search needs a fresh model per trial; v5 rejects model= together with model_init=.
-        trainer = Trainer(model_init=lambda *_: load_classifier(name, id2label, label2id), **common)
+        trainer = trainer_cls(model_init=lambda *_: load_classifier(name, id2label, label2id), **common)
     else:
-        trainer = Trainer(model=load_classifier(name, id2label, label2id), **common)
+        trainer = trainer_cls(model=load_classifier(name, id2label, label2id), **common)
+    trainer.head_lr_multiplier = float(settings.get("head_lr_multiplier", cfg.finetune_head_lr_multiplier))
+    trainer.class_balance = str(cfg.finetune_class_balance)
     if trainer.model is not None:  # saved with every checkpoint and bert_final: serving reads it back
         trainer.model.config.text_pair = pair
     return trainer, tokenizer, name
+
+
+def training_curve(log_history: list[dict[str, Any]]) -> dict[str, list]:
+    """Per-evaluation points of a Trainer's log_history: epoch, step, train loss (mean of the
+    logged losses since the previous evaluation), eval loss, accuracy and macro-F1."""
+    out: dict[str, list] = {k: [] for k in ("epoch", "step", "train_loss", "eval_loss", "eval_accuracy",
+                                             "eval_macro_f1")}
+    losses: list[float] = []
+    for rec in log_history:
+        if "loss" in rec and "eval_loss" not in rec:
+            losses.append(float(rec["loss"]))
+        if "eval_loss" in rec:
+            out["epoch"].append(float(rec.get("epoch", 0.0)))
+            out["step"].append(int(rec.get("step", 0)))
+            out["train_loss"].append(float(np.mean(losses)) if losses else None)
+            out["eval_loss"].append(float(rec["eval_loss"]))
+            out["eval_accuracy"].append(rec.get("eval_accuracy"))
+            out["eval_macro_f1"].append(rec.get("eval_macro_f1"))
+            losses = []
+    return out
+
+
+def plot_training_curve(log_history: list[dict[str, Any]], path, title: str) -> dict[str, list]:
+    """Loss (train, validation) and validation accuracy/macro-F1 per evaluation, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from project import atomic_savefig
+
+    curve = training_curve(log_history)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ep = curve["epoch"]
+    if any(v is not None for v in curve["train_loss"]):
+        ax1.plot(ep, curve["train_loss"], "o-", label="train loss")
+    ax1.plot(ep, curve["eval_loss"], "o-", label="validation loss")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("loss")
+    ax1.legend()
+    ax1.grid(alpha=0.3)
+    ax2.plot(ep, curve["eval_accuracy"], "o-", label="validation accuracy")
+    ax2.plot(ep, curve["eval_macro_f1"], "o-", label="validation macro-F1")
+    ax2.set_xlabel("epoch")
+    ax2.legend()
+    ax2.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    atomic_savefig(fig, path)
+    plt.close(fig)
+    return curve
 
 
 # --- the step ------------------------------------------------------------------------------

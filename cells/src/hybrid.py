@@ -4,7 +4,9 @@ TF-IDF sees the exact words and word pieces of a title; a sentence encoder (mean
 places "trail runner" near "running shoe" although they share no word, which helps the long
 tail of categories with a handful of training rows. One linear SVM over all feature sets
 beats TF-IDF alone; with a GPU two encoders of different families (all-MiniLM-L6-v2 and
-all-mpnet-base-v2) side by side (figures: Config's comment, README benchmark). The model is one sklearn
+all-mpnet-base-v2) side by side (chosen by cross-validation on the benchmark's train splits; the
+figures are in the README benchmark). The TF-IDF block is Step 4's vectorizer
+(feature_engineering.build_vectorizer), fitted on the hybrid's own training rows. The model is one sklearn
 Pipeline on the raw combined text, saved to models/hybrid.joblib; the encoders are saved
 beside it (models/hybrid_encoders/<name>/) so the pipeline loads offline.
 
@@ -58,6 +60,7 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
     def __getstate__(self):
         state = dict(self.__dict__)
         state.pop("_encoder", None)
+        state.pop("cache", None)
         return state
 
     def _resolved_path(self) -> str:
@@ -89,11 +92,25 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X) -> np.ndarray:
+        """Unit vectors x weight. An attribute `cache` ({text: unit vector}, set by a caller that
+        embeds the same texts many times, e.g. cross-validation; never pickled) is read first
+        and filled with what had to be computed."""
+        texts = [str(t) for t in X]
+        cache = getattr(self, "cache", None)
+        if cache is None:
+            return self._embed(texts) * np.float32(self.weight)
+        todo = list(dict.fromkeys(t for t in texts if t not in cache))
+        if todo:
+            cache.update(zip(todo, self._embed(todo)))
+        dim = len(next(iter(cache.values()))) if cache else self._load()[1].config.hidden_size
+        out = np.stack([cache[t] for t in texts]) if texts else np.zeros((0, dim), dtype=np.float32)
+        return out.astype(np.float32) * np.float32(self.weight)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
         import torch
         from tqdm.auto import tqdm
 
         tok, model, device = self._load()
-        texts = [str(t) for t in X]
         out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
         # length-sorted batches: a batch pads to its longest text, not to the longest overall
         order = np.argsort([len(t) for t in texts], kind="stable")
@@ -108,30 +125,17 @@ class SentenceEmbedder(BaseEstimator, TransformerMixin):
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
                 out[idx] = torch.nn.functional.normalize(pooled, dim=1).cpu().numpy()
-        return out * np.float32(self.weight)
-
-
-def tfidf_union(cfg):
-    """Word 1-2-grams + char_wb n-grams on the raw text (lowercased): on real titles the numbers,
-    sizes and stop words that Step 3's cleaning drops carry signal for a linear model."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.pipeline import FeatureUnion
-
-    return FeatureUnion([
-        ("word", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
-                                 max_features=cfg.tfidf_max_features, dtype=np.float32)),
-        ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(cfg.tfidf_char_ngram_min, cfg.tfidf_char_ngram_max),
-                                 sublinear_tf=True, min_df=2, max_features=cfg.tfidf_char_max_features,
-                                 dtype=np.float32)),
-    ])
+        return out
 
 
 def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_paths: Sequence[str] | str,
-        encoder_names: Sequence[str] = ()):
-    """Fit the hybrid Pipeline [features: TF-IDF | embeddings per encoder, clf: LinearSVC] on raw texts."""
+        encoder_names: Sequence[str] = (), caches: Optional[Sequence[dict]] = None):
+    """Fit the hybrid Pipeline [features: TF-IDF | embeddings per encoder, clf: LinearSVC] on raw texts.
+    `caches` (one {text: unit vector} per encoder) spares re-embedding texts seen before."""
     import scipy.sparse as sp
     from sklearn.pipeline import FeatureUnion, Pipeline
 
+    import feature_engineering as fe
     from baselines import calibrated_svc
 
     t0 = time.perf_counter()
@@ -141,12 +145,14 @@ def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_paths: Sequence[str] |
     names = list(encoder_names) or [Path(p).name for p in encoder_paths]
     texts = [str(t) for t in texts]
     y = np.asarray(y, dtype=object)
-    tfidf = tfidf_union(cfg)
+    tfidf = fe.build_vectorizer(cfg, len(texts))
     blocks = [tfidf.fit_transform(texts)]
     embedders = []
     t_embed = time.perf_counter()
-    for path in encoder_paths:
+    for i, path in enumerate(encoder_paths):
         embedder = SentenceEmbedder(path, cfg.hybrid_max_length, cfg.hybrid_batch_size, cfg.hybrid_embed_weight)
+        if caches is not None:
+            embedder.cache = caches[i]
         blocks.append(sp.csr_matrix(embedder.fit(texts).transform(texts)))
         embedders.append(embedder)
     embed_seconds = time.perf_counter() - t_embed
@@ -158,8 +164,8 @@ def fit(texts: Sequence[str], y: np.ndarray, cfg, encoder_paths: Sequence[str] |
     pipe = Pipeline([("features", FeatureUnion(parts)), ("clf", clf)])
     info = {"train_rows": len(y), "train_seconds": round(time.perf_counter() - t0, 2),
             "embed_seconds": round(embed_seconds, 2), "n_features": int(X.shape[1]), "encoders": names,
-            "notes": f"TF-IDF word 1-2 + char_wb {cfg.tfidf_char_ngram_min}-{cfg.tfidf_char_ngram_max}-grams "
-                     f"| {' + '.join(names)} mean-pooled embeddings (x{cfg.hybrid_embed_weight:g}) -> "
+            "notes": f"Step 4's TF-IDF ({'word + char_wb' if fe.use_char_ngrams(cfg, len(texts)) else 'word'} "
+                     f"n-grams) | {' + '.join(names)} mean-pooled embeddings (x{cfg.hybrid_embed_weight:g}) -> "
                      f"LinearSVC C={cfg.hybrid_svc_c:g}, balanced class weights, {how}, on {len(y):,} rows"}
     return pipe, info
 
@@ -263,6 +269,7 @@ def run(cfg, paths) -> dict[str, Any]:
 
     import baselines
     import preprocess
+    from evaluate import scores
     from inference import in_slices
     from project import atomic_path, atomic_to_csv, log_summary, record_note, should_skip
     from sampling import stratified_cap
@@ -293,12 +300,18 @@ def run(cfg, paths) -> dict[str, Any]:
     encoders = resolve_encoders(cfg, paths, train_texts[:20_000])
     pipe, info = fit(train_texts, train["category"].astype(str).to_numpy(object), cfg,
                      [p for p, _ in encoders], [how for _, how in encoders])
-    vm = baselines.metrics(val["category"].astype(str).to_numpy(object), in_slices(pipe.predict, texts(val)))
-    tm = baselines.metrics(test["category"].astype(str).to_numpy(object), in_slices(pipe.predict, texts(test)))
+    classes = [str(c) for c in pipe.classes_]
+
+    def score(df):
+        probs = in_slices(pipe.predict_proba, texts(df))
+        return scores(df["category"].astype(str).tolist(), np.asarray(classes, dtype=object)[probs.argmax(1)], probs,
+                      classes)
+
+    vm, tm = score(val), score(test)
     note = info["notes"]
     if len(test) < n_test_all:
         note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"
-    row = {"model": "hybrid", **tm, "val_accuracy": vm["accuracy"], "val_f1_macro": vm["f1_macro"],
+    row = {"model": "hybrid", **tm, "val_accuracy": vm["accuracy"], "val_macro_f1": vm["macro_f1"],
            "train_seconds": info["train_seconds"], "train_rows": info["train_rows"], "n_test": len(test),
            "notes": note}
     with atomic_path(files[0]) as tmp:
@@ -308,7 +321,7 @@ def run(cfg, paths) -> dict[str, Any]:
     record_note(paths, "hybrid model", f"models/hybrid.joblib: {note}. It needs models/{ENCODER_DIR}/ beside it.")
     log_summary(paths, "Step 5b — hybrid model",
                 f"TF-IDF + sentence embeddings -> LinearSVC: test acc {tm['accuracy']:.3f} / macro-F1 "
-                f"{tm['f1_macro']:.3f} on {len(test):,} rows ({info['train_rows']:,} train rows, "
+                f"{tm['macro_f1']:.3f} on {len(test):,} rows ({info['train_rows']:,} train rows, "
                 f"{info['train_seconds']:.0f} s) -> models/hybrid.joblib")
-    print(f"  hybrid: val macro-F1 {vm['f1_macro']:.3f}, test acc {tm['accuracy']:.3f} — {note}")
+    print(f"  hybrid: val macro-F1 {vm['macro_f1']:.3f}, test acc {tm['accuracy']:.3f} — {note}")
     return {"skipped": False, "metrics": pd.DataFrame([row]), "row": row, "files": [str(f) for f in files]}

@@ -60,9 +60,14 @@ def _linear_parts(pipeline):
         clf = clf.steps[-1][1]
     if not hasattr(clf, "coef_") or not pre:
         return None
+    import feature_engineering as fe
+
     names = None
     for _, step in pre:
-        if hasattr(step, "vocabulary_") and hasattr(step, "get_feature_names_out"):
+        found = fe.feature_names(step) if fe.tfidf_parts(step) else None
+        if found is not None and len(found):
+            names = found  # "word:usb-c", "char: usb" (Step 4's vectorizer, any nesting)
+        elif hasattr(step, "vocabulary_") and hasattr(step, "get_feature_names_out"):
             names = np.asarray(step.get_feature_names_out())
         elif names is not None and hasattr(step, "get_support"):
             names = names[step.get_support()]

@@ -121,6 +121,11 @@ class TextCleaner(BaseEstimator, TransformerMixin):
         return clean_series(s, **self.get_params()).to_numpy(dtype=object)
 
     @classmethod
+    def light(cls) -> "TextCleaner":
+        """Lowercase and strip HTML only: numbers, punctuation and stop words stay (char n-grams read this)."""
+        return cls(remove_numbers=False, remove_punctuation=False, remove_stopwords=False)
+
+    @classmethod
     def from_config(cls, cfg) -> "TextCleaner":
         return cls(lowercase=cfg.lowercase, strip_html=cfg.strip_html, remove_numbers=cfg.remove_numbers,
                    remove_stopwords=cfg.remove_stopwords, apply_lemmatization=cfg.apply_lemmatization)

@@ -45,9 +45,10 @@ def run(cfg, paths) -> dict:
     df, info = data.load_dataset(cfg, paths)
     if not info.get("demo"):
         data.note_duplicates(paths, info)
-    y_all = df["category"].astype(str).to_numpy()
-    idx = fe.stratified_subsample(y_all, cfg.quickstart_sample, cfg.seed)
-    sub = df.iloc[idx]
+    from sampling import stratified_cap
+
+    sub = stratified_cap(df, cfg.quickstart_sample, cfg.seed, label_col="category")
+    idx = sub.index
     counts = sub["category"].value_counts()
     tiny = sorted(map(str, counts[(counts > 0) & (counts < 2)].index))
     if tiny:
@@ -69,7 +70,7 @@ def run(cfg, paths) -> dict:
     import dataclasses
 
     word_cfg = dataclasses.replace(cfg, tfidf_char_ngrams=False)
-    pipe = Pipeline([("clean", preprocess.TextCleaner.from_config(cfg)), ("tfidf", fe.build_vectorizer(word_cfg, len(Xtr))),
+    pipe = Pipeline([("features", fe.build_vectorizer(word_cfg, len(Xtr))),
                      ("clf", LogisticRegression(C=10.0, solver="saga", max_iter=20, tol=1e-3, random_state=cfg.seed))])
     t0 = time.perf_counter()
     import warnings
@@ -78,11 +79,11 @@ def run(cfg, paths) -> dict:
         warnings.simplefilter("ignore")  # saga stops at max_iter on purpose (speed)
         pipe.fit(Xtr, ytr)
     train_seconds = time.perf_counter() - t0
-    from baselines import metrics as score
+    from evaluate import scores
 
-    m = score(yte, pipe.predict(Xte))
+    m = scores(yte, pipe.predict(Xte))
     dataset = "demo" if info.get("demo") else f"{info['format']}: {info['source']}"
-    result = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["f1_macro"], 4), "n_train": int(len(Xtr)),
+    result = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n_train": int(len(Xtr)),
               "n_test": int(len(Xte)), "n_classes": int(pd.Series(y).nunique()),
               "train_seconds": round(train_seconds, 2), "device": device(), "dataset": dataset,
               "data_source": info.get("data_source", "demo"), "n_rows": int(info["rows"]),

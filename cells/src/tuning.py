@@ -1,22 +1,33 @@
-"""Step 7: Optuna hyperparameter search for the TF-IDF baseline or for BERT.
+"""Step 7: Optuna hyperparameter search for the TF-IDF baseline or for BERT, and its result applied.
 
 `cfg.tune_bert` switches the target:
-- False (default): TF-IDF + LogisticRegression on a stratified cfg.tune_sample subsample of
-  train (`text_clean`), searching C, the n-gram range and min_df; scored by macro-F1 on val.
-  Seconds per trial, so the full cfg.n_trials fit even on CPU.
+- False (default): the TF-IDF Pipeline Step 5 trains (feature_engineering.build_vectorizer +
+  the Step 5 model cfg.tune_model names; "best" = Step 5's best by validation), searching the
+  classifier's C (alpha for NB), the word n-gram range, min_df and the char n-grams; each trial
+  is scored by cfg.gridsearch_cv-fold cross-validation on a stratified cfg.tune_sample-row sample
+  of the training split (the vectorizer is refitted in every fold).
 - True: BERT short runs through `Trainer.hyperparameter_search` (Optuna backend, a fresh
   model per trial via model_init) over learning rate, batch size, epochs and weight
   decay, on cfg.tune_bert_train_rows training rows; scored by validation macro-F1.
 Results: experiments/optuna_results.json (every trial) and experiments/optuna_history.png.
-The best values are printed as config overrides; apply them and re-run Step 6 with FORCE.
+`apply_best` puts the best values into a saved model before Step 8 evaluates: the tuned TF-IDF
+Pipeline is refitted on the training split, saved as models/tuned_<model>.joblib with its row in
+results/metrics_baselines.csv, and replaces models/baseline.joblib when its validation score is
+higher; for BERT, Step 6 is re-run with the best values (models/bert_final/).
 
     import tuning
     res = tuning.run(cfg, paths)
+    applied = tuning.apply_best(cfg, paths, res)
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
+
+# the Config fields a TF-IDF trial may set (the classifier's own parameter is "C" or "alpha")
+TFIDF_FIELDS = ("tfidf_ngram_max", "tfidf_min_df", "tfidf_char_ngrams", "tfidf_char_ngram_max")
+TUNABLE_MODELS = ("logreg", "linear_svc", "naive_bayes")
 
 
 def _trials_table(study) -> list[dict[str, Any]]:
@@ -25,7 +36,7 @@ def _trials_table(study) -> list[dict[str, Any]]:
              if t.datetime_complete and t.datetime_start else None} for t in study.trials]
 
 
-def plot_history(trials: list[dict[str, Any]], path, title: str) -> None:
+def plot_history(trials: list[dict[str, Any]], path, title: str, metric: str = "validation macro-F1") -> None:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -41,10 +52,10 @@ def plot_history(trials: list[dict[str, Any]], path, title: str) -> None:
         best = max(best, y)
         best_so_far.append(best)
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.scatter(xs, ys, label="trial macro-F1", zorder=3)
+    ax.scatter(xs, ys, label="trial score", zorder=3)
     ax.step(xs, best_so_far, where="post", color="tab:red", label="best so far")
     ax.set_xlabel("trial")
-    ax.set_ylabel("validation macro-F1")
+    ax.set_ylabel(metric)
     ax.set_title(title, fontsize=10)
     ax.legend()
     ax.grid(alpha=0.3)
@@ -52,39 +63,92 @@ def plot_history(trials: list[dict[str, Any]], path, title: str) -> None:
     plt.close(fig)
 
 
+def tune_target(cfg, paths) -> str:
+    """The Step 5 model the TF-IDF search tunes: cfg.tune_model, or for "best" Step 5's best grid
+    model by validation cfg.selection_metric (linear_svc when Step 5's table is not there)."""
+    import pandas as pd
+
+    if cfg.tune_model != "best":
+        return cfg.tune_model
+    table_path = paths.results / "metrics_baselines.csv"
+    col = f"val_{cfg.selection_metric}"
+    if table_path.is_file():
+        table = pd.read_csv(table_path)
+        if col in table.columns:
+            rows = table[table["model"].isin(TUNABLE_MODELS)].dropna(subset=[col])
+            if len(rows):
+                return str(rows.sort_values(col, ascending=False).iloc[0]["model"])
+    return "linear_svc"
+
+
+def trial_config(cfg, params: dict[str, Any]):
+    """cfg with a trial's TF-IDF fields set; the classifier's parameter is returned apart."""
+    fields = {k: v for k, v in params.items() if k in TFIDF_FIELDS}
+    return dataclasses.replace(cfg, **fields), {k: v for k, v in params.items() if k not in TFIDF_FIELDS}
+
+
+def tfidf_space(trial, model: str) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if model == "naive_bayes":
+        params["alpha"] = trial.suggest_float("alpha", 1e-3, 1.0, log=True)
+    else:
+        params["C"] = trial.suggest_float("C", 0.05, 20.0, log=True)
+    params["tfidf_ngram_max"] = trial.suggest_int("tfidf_ngram_max", 1, 2)
+    params["tfidf_min_df"] = trial.suggest_int("tfidf_min_df", 1, 3)
+    params["tfidf_char_ngrams"] = trial.suggest_categorical("tfidf_char_ngrams", [True, False])
+    if params["tfidf_char_ngrams"]:
+        params["tfidf_char_ngram_max"] = trial.suggest_int("tfidf_char_ngram_max", 4, 6)
+    return params
+
+
+def tfidf_pipeline(cfg, model: str, params: dict[str, Any], n_train: int):
+    """The Step 5 text Pipeline with a trial's values (an uncalibrated LinearSVC: same decisions, 1/4 the fits)."""
+    from sklearn.pipeline import Pipeline
+
+    import baselines
+    import feature_engineering as fe
+
+    tcfg, clf_params = trial_config(cfg, params)
+    if tcfg.tfidf_char_ngrams:  # the trial asked for char n-grams: the row cap does not switch them off
+        tcfg = dataclasses.replace(tcfg, tfidf_char_max_rows=max(tcfg.tfidf_char_max_rows, n_train))
+    return Pipeline([("features", fe.build_vectorizer(tcfg, n_train)),
+                     ("clf", baselines.estimator(model, cfg, **clf_params))]), tcfg
+
+
 def tune_baseline(cfg, paths) -> tuple[Any, dict[str, Any]]:
+    import warnings
+
+    import numpy as np
     import optuna
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
     from tqdm.auto import tqdm
 
+    import baselines
     from sampling import stratified_cap
     from splits import load_split
 
-    train = stratified_cap(load_split(paths, "train"), int(cfg.tune_sample), cfg.seed)
-    val = stratified_cap(load_split(paths, "val"), max(1, int(cfg.tune_sample) // 4), cfg.seed)
-    x_tr, y_tr = train["text_clean"].tolist(), train["category"].tolist()
-    x_va, y_va = val["text_clean"].tolist(), val["category"].tolist()
+    model = tune_target(cfg, paths)
+    cols = ["product_title", "product_description", "category", "label"]
+    train = stratified_cap(load_split(paths, "train", usecols=cols), int(cfg.tune_sample), cfg.seed)
+    x, y = baselines.texts_of(train), train["category"].astype(str).to_numpy(dtype=object)
+    folds = StratifiedKFold(int(cfg.gridsearch_cv), shuffle=True, random_state=cfg.seed)
+    scoring = baselines.SKLEARN_SCORING[cfg.selection_metric]
 
     def objective(trial):
-        ngram = trial.suggest_int("ngram_max", 1, 2)
-        min_df = trial.suggest_int("min_df", 1, 3)
-        c = trial.suggest_float("C", 0.1, 100.0, log=True)
-        vec = TfidfVectorizer(ngram_range=(1, ngram), min_df=min_df, sublinear_tf=True,
-                              max_features=int(cfg.tfidf_max_features))
-        try:
-            xt = vec.fit_transform(x_tr)
-        except ValueError as exc:  # min_df can prune every term on a tiny sample
-            raise optuna.TrialPruned(str(exc)) from exc
-        clf = LogisticRegression(C=c, max_iter=1000).fit(xt, y_tr)
-        return float(f1_score(y_va, clf.predict(vec.transform(x_va)), average="macro", zero_division=0))
+        pipe, _ = tfidf_pipeline(cfg, model, tfidf_space(trial, model), len(x))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # saga's iteration cap; classes with fewer rows than folds
+            try:
+                return float(np.mean(cross_val_score(pipe, x, y, cv=folds, scoring=scoring, n_jobs=1)))
+            except ValueError as exc:  # min_df can prune every term of a tiny fold
+                raise optuna.TrialPruned(str(exc)) from exc
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=int(cfg.seed)),
-                                study_name="tfidf_logreg")
-    with tqdm(total=int(cfg.n_trials), desc="Optuna (TF-IDF)") as bar:
+                                study_name=f"tfidf_{model}")
+    with tqdm(total=int(cfg.n_trials), desc=f"Optuna (TF-IDF {model})") as bar:
         study.optimize(objective, n_trials=int(cfg.n_trials), callbacks=[lambda s, t: bar.update(1)])
-    return study, {"n_train": len(train), "n_val": len(val), "model": "tfidf_logreg"}
+    return study, {"n_train": len(train), "model": model, "folds": int(cfg.gridsearch_cv),
+                   "metric": f"{cfg.gridsearch_cv}-fold CV {cfg.selection_metric} on the training split"}
 
 
 def bert_hp_space(trial) -> dict[str, Any]:
@@ -128,7 +192,7 @@ def run(cfg, paths) -> dict[str, Any]:
 
     from project import atomic_write_json, log_summary, should_skip
 
-    target = "bert" if cfg.tune_bert else "tfidf_logreg"
+    target = "bert" if cfg.tune_bert else "tfidf"
     out_json = paths.experiments / "optuna_results.json"
     out_png = paths.experiments / "optuna_history.png"
     if should_skip(cfg.force, "Step 7", out_json, out_png):
@@ -150,8 +214,119 @@ def run(cfg, paths) -> dict[str, Any]:
            "best_trial": best["number"], "metric": "validation macro_f1", "seconds": round(time.time() - t0, 1),
            "trials": trials, **meta}
     atomic_write_json(out_json, doc)
-    plot_history(trials, out_png, f"Optuna {target}: {len(trials)} trials")
+    what = f"{target} ({meta['model']})" if target == "tfidf" else target
+    plot_history(trials, out_png, f"Optuna {what}: {len(trials)} trials", doc["metric"])
     log_summary(paths, "Step 7 — Hyperparameter optimisation",
-                f"Optuna on {target}: best validation macro-F1 {best['value']:.4f} with {best['params']} "
+                f"Optuna on {what}: best {doc['metric']} {best['value']:.4f} with {best['params']} "
                 f"({len(trials)} trials). {out_json}")
     return {**doc, "plot": str(out_png), "skipped": False}
+
+
+# --- the best values, applied ---------------------------------------------------------------
+
+def apply_best(cfg, paths, result: dict[str, Any]) -> dict[str, Any]:
+    """Put Step 7's best values into the saved model Step 8 evaluates (see the module docstring)."""
+    if result.get("target") == "bert":
+        return apply_bert(cfg, paths, result)
+    return apply_tfidf(cfg, paths, result)
+
+
+def apply_tfidf(cfg, paths, result: dict[str, Any]) -> dict[str, Any]:
+    """Refit the tuned TF-IDF Pipeline on the training split; save it, add its row to
+    metrics_baselines.csv and make it models/baseline.joblib when it validates better."""
+    import json
+    import shutil
+
+    import pandas as pd
+
+    import baselines
+    from project import atomic_path, atomic_to_csv, atomic_write_json, log_summary, should_skip
+    from sampling import stratified_cap
+    from splits import load_split
+
+    model = result["model"]
+    name = f"tuned_{model}"
+    out = paths.models / f"{name}.joblib"
+    stamp = paths.models / f"{name}.json"
+    params = dict(result["best_params"])
+    if should_skip(cfg.force, "Step 7 (apply)", out, stamp) and \
+            json.loads(stamp.read_text(encoding="utf-8")).get("params") == params:
+        return {**json.loads(stamp.read_text(encoding="utf-8")), "skipped": True}
+    t0 = time.perf_counter()
+    cols = ["product_title", "product_description", "category", "label"]
+    train, val, test = (load_split(paths, s, usecols=cols) for s in ("train", "val", "test"))
+    fit_rows = stratified_cap(train, cfg.baseline_max_train_rows, cfg.seed)
+    pipe, tcfg = tfidf_pipeline(cfg, model, params, len(fit_rows))
+    x, y = baselines.texts_of(fit_rows), fit_rows["category"].astype(str).to_numpy(dtype=object)
+    features = pipe.named_steps["features"].fit(x[baselines.sample_rows(y, cfg.tfidf_fit_max_rows, cfg.seed)])
+    X = features.transform(x)
+    clf_params = trial_config(cfg, params)[1]
+    if model == "linear_svc":
+        clf, how = baselines.calibrated_svc(X, y, cfg, C=clf_params["C"])
+    else:
+        clf, how = baselines.estimator(model, cfg, **clf_params).fit(X, y), "fitted"
+    tuned = baselines.make_pipeline(features, clf)
+    metric = cfg.selection_metric
+
+    def score(df):
+        return baselines.score_model(clf, features.transform(baselines.texts_of(df)),
+                                     df["category"].astype(str).to_numpy(dtype=object))
+
+    vm, tm = score(val), score(test)
+    with atomic_path(out) as tmp:
+        import joblib
+
+        joblib.dump(tuned, tmp)
+    table_path = paths.results / "metrics_baselines.csv"
+    table = pd.read_csv(table_path) if table_path.is_file() else pd.DataFrame({"model": []})
+    col = f"val_{metric}"
+    step5 = table[table["model"].isin(baselines.SKLEARN_MODELS)]
+    best_before = float(step5[col].max()) if col in step5 and step5[col].notna().any() else float("-inf")
+    note = (f"Step 7's best of {result['n_trials']} Optuna trials ({result['metric']} {result['best_value']:.4f}): "
+            f"{params}; {how}, refit on {len(fit_rows):,} rows")
+    row = {"model": name, **tm, "val_accuracy": vm["accuracy"], "val_macro_f1": vm["macro_f1"],
+           "cv_mean": result["best_value"], "selected": ", ".join(f"{k}={v}" for k, v in params.items()),
+           "train_seconds": round(time.perf_counter() - t0, 2), "train_rows": len(fit_rows), "n_test": len(test),
+           "notes": note}
+    others = table[table["model"] != name]
+    table = pd.concat([others, pd.DataFrame([row])], ignore_index=True) if len(others) else pd.DataFrame([row])
+    atomic_to_csv(table.reindex(columns=baselines.METRIC_COLUMNS), table_path)
+    promoted = vm[metric] > best_before
+    if promoted:
+        with atomic_path(paths.models / "baseline.joblib") as tmp:
+            shutil.copyfile(out, tmp)
+    doc = {"model": name, "params": params, "val": vm, "test_accuracy": tm["accuracy"], "promoted": promoted,
+           "baseline_val_before": best_before, "file": str(out)}
+    atomic_write_json(stamp, doc)
+    log_summary(paths, "Step 7 — best values applied",
+                f"{name}: validation {metric} {vm[metric]:.4f} (Step 5's best: {best_before:.4f}), test accuracy "
+                f"{tm['accuracy']:.4f} -> models/{out.name}"
+                + ("; it is now models/baseline.joblib." if promoted else "; models/baseline.joblib is kept."))
+    return {**doc, "skipped": False}
+
+
+def apply_bert(cfg, paths, result: dict[str, Any]) -> dict[str, Any]:
+    """Re-run Step 6 with the best learning rate, batch size, epochs and weight decay."""
+    import json
+
+    import finetune
+
+    best = result["best_params"]
+    info_path = paths.bert_final / finetune.FINAL_MARKER
+    if info_path.is_file() and not cfg.force:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        if info.get("tuned_params") == best:
+            return {"model": "bert", "params": best, "skipped": True}
+    tuned = dataclasses.replace(cfg, force=True, learning_rate=float(best["learning_rate"]),
+                                per_device_train_batch_size=int(best["per_device_train_batch_size"]),
+                                num_train_epochs=float(best["num_train_epochs"]),
+                                weight_decay=float(best["weight_decay"]))
+    res = finetune.run(tuned, paths)
+    if info_path.is_file():  # mark the final model as the tuned one (the next run then skips)
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        info["tuned_params"] = best
+        from project import atomic_write_text
+
+        atomic_write_text(info_path, json.dumps(info, indent=2, default=str) + "\n")
+    return {"model": "bert", "params": best, "val_accuracy": res.get("val_accuracy"),
+            "val_macro_f1": res.get("val_macro_f1"), "skipped": False}

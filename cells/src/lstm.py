@@ -1,0 +1,245 @@
+"""Step 5 (sequence model): a Keras 3 bidirectional LSTM over the cleaned title's words.
+
+Embedding -> bidirectional LSTM (all steps) -> max- and mean-pooling over time -> dropout ->
+softmax. With the PyTorch backend the LSTM is `FusedLSTM`: a Keras layer whose weights are Keras
+variables and whose forward pass is torch's fused LSTM kernel (Keras's own LSTM runs one Python
+step per token there, ~5x slower on CPU); other backends use keras.layers.LSTM. Pooling over every step, not the last state only, lets a short title's decisive
+word ("kettle") count wherever it sits; the mean of the embeddings alone is a fastText-style
+bag of words, which is what carries small classes with a dozen rows. Trained with Adam,
+square-root class weights (a 5-row class is weighted ~4x a 100-row one, not 20x) and early
+stopping on validation accuracy with the best epoch's weights restored. The training curve
+is saved as results/plots/lstm_training_curve.png.
+
+The saved model is models/lstm.h5 + models/lstm_vocab.json (vocabulary, max_len, labels);
+its input is `text_clean` (preprocess.TextCleaner output), encoded by `encode` both here and
+in LstmPredictor (Step 8).
+
+    import lstm
+    row = lstm.train(train_df, val_df, test_df, cfg, paths, n_classes)   # Step 5 calls this
+    pred = lstm.LstmPredictor(paths.models / "lstm.h5", paths.models / "lstm_vocab.json")
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+PAD, UNK = 0, 1
+
+
+def tokens(text: str) -> list[str]:
+    """The cleaned text's words, split as the TF-IDF word model splits them."""
+    from preprocess import WORD_TOKEN
+
+    return re.findall(WORD_TOKEN, str(text))
+
+
+def build_vocab(texts: Iterable[str], size: int, min_count: int = 1) -> list[str]:
+    counts = Counter(w for t in texts for w in tokens(t))
+    return [w for w, c in counts.most_common(size) if c >= min_count]
+
+
+def encode(texts: Iterable[str], vocab: list[str] | dict[str, int], max_len: int) -> np.ndarray:
+    """Token ids (0 = pad, 1 = unknown), truncated to max_len and pre-padded."""
+    index = vocab if isinstance(vocab, dict) else {w: i + 2 for i, w in enumerate(vocab)}
+    texts = list(texts)
+    out = np.zeros((len(texts), max_len), dtype=np.int32)
+    for r, t in enumerate(texts):
+        ids = [index.get(w, UNK) for w in tokens(t)][:max_len]
+        if ids:
+            out[r, max_len - len(ids):] = ids
+    return out
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """1/sqrt(count), scaled to mean 1 over the training rows."""
+    counts = np.bincount(y, minlength=n_classes).astype(np.float64)
+    w = np.zeros(n_classes)
+    present = counts > 0
+    w[present] = 1.0 / np.sqrt(counts[present])
+    w *= len(y) / float((w[y]).sum())
+    return {int(c): float(w[c]) for c in np.flatnonzero(present)}
+
+
+_FUSED = None
+
+
+def fused_lstm_class():
+    """The FusedLSTM layer class (built lazily: keras and torch are imported only when used)."""
+    global _FUSED
+    if _FUSED is not None:
+        return _FUSED
+    import keras
+    import torch
+
+    @keras.saving.register_keras_serializable(package="product_categorization")
+    class FusedLSTM(keras.layers.Layer):
+        """Bidirectional LSTM returning every step: the gates and weights of keras.layers.LSTM
+        (glorot/orthogonal kernels, zero biases), computed by torch.lstm in one call."""
+
+        def __init__(self, units: int, **kwargs):
+            super().__init__(**kwargs)
+            self.units = int(units)
+
+        def build(self, input_shape):
+            d, u = int(input_shape[-1]), self.units
+            self.weights_ = [self.add_weight(name=f"{side}_{name}", shape=shape, initializer=init)
+                             for side in ("forward", "backward")
+                             for name, shape, init in (("w_ih", (4 * u, d), "glorot_uniform"),
+                                                       ("w_hh", (4 * u, u), "orthogonal"),
+                                                       ("b_ih", (4 * u,), "zeros"), ("b_hh", (4 * u,), "zeros"))]
+
+        def call(self, x):
+            h0 = torch.zeros(2, x.shape[0], self.units, device=x.device, dtype=x.dtype)
+            out, _, _ = torch.lstm(x, (h0, h0), [w.value for w in self.weights_], True, 1, 0.0, self.trainable,
+                                   True, True)
+            return out
+
+        def compute_output_shape(self, input_shape):
+            return (*input_shape[:-1], 2 * self.units)
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    _FUSED = FusedLSTM
+    return FusedLSTM
+
+
+def bidirectional_lstm(units: int):
+    import keras
+
+    if keras.backend.backend() == "torch":
+        return fused_lstm_class()(units)
+    return keras.layers.Bidirectional(keras.layers.LSTM(units, return_sequences=True))
+
+
+def build_model(n_tokens: int, n_classes: int, max_len: int, cfg):
+    import keras
+
+    inp = keras.Input(shape=(max_len,), dtype="int32")
+    emb = keras.layers.Embedding(n_tokens, cfg.lstm_embed_dim, mask_zero=False)(inp)
+    emb = keras.layers.SpatialDropout1D(cfg.lstm_dropout)(emb)
+    seq = bidirectional_lstm(cfg.lstm_units)(emb)
+    pooled = keras.layers.Concatenate()([keras.layers.GlobalMaxPooling1D()(seq),
+                                         keras.layers.GlobalAveragePooling1D()(seq),
+                                         keras.layers.GlobalAveragePooling1D()(emb)])
+    out = keras.layers.Dense(n_classes, activation="softmax")(keras.layers.Dropout(cfg.lstm_dropout)(pooled))
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(cfg.lstm_learning_rate), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def plot_curve(history: dict[str, list[float]], path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from project import atomic_savefig
+
+    ep = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
+    ax1.plot(ep, history["loss"], "o-", label="train loss (class-weighted)")
+    ax1.plot(ep, history["val_loss"], "o-", label="validation loss")
+    ax1.set_xlabel("epoch")
+    ax1.legend()
+    ax1.grid(alpha=0.3)
+    ax2.plot(ep, history["accuracy"], "o-", label="train accuracy")
+    ax2.plot(ep, history["val_accuracy"], "o-", label="validation accuracy")
+    ax2.set_xlabel("epoch")
+    ax2.legend()
+    ax2.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    atomic_savefig(fig, path)
+    plt.close(fig)
+
+
+def row_cap(cfg) -> int:
+    """Training rows: one Python-level step per token on CPU makes it ~10x slower there than on a GPU."""
+    import torch
+
+    return cfg.lstm_sample if torch.cuda.is_available() else cfg.lstm_cpu_sample
+
+
+def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, cfg, paths,
+          n_classes: int) -> dict[str, Any]:
+    """Fit on (capped) train rows with early stopping on val; save lstm.h5 + vocab + curve; score val/test."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    from evaluate import scores
+    from project import atomic_path, atomic_write_json
+    from sampling import stratified_cap
+    from splits import load_label_map
+
+    keras.utils.set_random_seed(cfg.seed)
+    t0 = time.perf_counter()
+    tr = stratified_cap(train_df, row_cap(cfg), cfg.seed)
+    va = stratified_cap(val_df, cfg.lstm_val_rows, cfg.seed)
+    vocab = build_vocab(tr["text_clean"], cfg.lstm_vocab)
+    # cleaned titles are short: padding to cfg.lstm_max_len when 95% fit in fewer tokens only
+    # adds recurrent steps
+    n_tok = np.array([len(tokens(t)) for t in tr["text_clean"]])
+    max_len = int(min(cfg.lstm_max_len, max(8, np.percentile(n_tok, 95))))
+    x_tr, x_va = encode(tr["text_clean"], vocab, max_len), encode(va["text_clean"], vocab, max_len)
+    y_tr, y_va = tr["label"].to_numpy(np.int32), va["label"].to_numpy(np.int32)
+    model = build_model(len(vocab) + 2, n_classes, max_len, cfg)
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.lstm_patience,
+                                         restore_best_weights=True)
+    hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=cfg.lstm_epochs, batch_size=cfg.lstm_batch_size,
+                     class_weight=class_weights(y_tr, n_classes), callbacks=[stop], verbose=2)
+    seconds = time.perf_counter() - t0
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+    with atomic_path(paths.models / "lstm.h5", suffix=".h5") as tmp:
+        model.save(tmp)
+    id2label = {str(i): c for i, c in load_label_map(paths)[0].items()}
+    atomic_write_json(paths.models / "lstm_vocab.json",
+                      {"vocab": vocab, "max_len": max_len, "pad_id": PAD, "unk_id": UNK, "padding": "pre",
+                       "input": "text_clean (preprocess.TextCleaner output)", "id2label": id2label,
+                       "history": history, "best_epoch": best_epoch})
+    curve = paths.plots / "lstm_training_curve.png"
+    plot_curve(history, curve, f"Keras BiLSTM: {len(tr):,} train rows, best epoch {best_epoch} (weights restored)")
+    classes = [id2label[str(i)] for i in range(len(id2label))]
+
+    def score(df):
+        probs = model.predict(encode(df["text_clean"], vocab, max_len), batch_size=1024, verbose=0)
+        return scores(df["category"].astype(str).tolist(), [classes[i] for i in probs.argmax(1)], probs, classes)
+
+    val_m, test_m = score(va), score(test_df)
+    return {"model": "lstm", **test_m, "val_accuracy": val_m["accuracy"], "val_macro_f1": val_m["macro_f1"],
+            "train_seconds": round(seconds, 2), "train_rows": len(tr), "n_test": len(test_df),
+            "curve": str(curve), "history": history,
+            "notes": f"Keras {keras.__version__} ({keras.backend.backend()}) BiLSTM {cfg.lstm_units} units, vocab "
+                     f"{len(vocab):,}, max_len {max_len}, {len(history['loss'])} epochs (early stopping on val "
+                     f"accuracy, best epoch {best_epoch} restored), sqrt class weights, on {len(tr):,} rows; "
+                     f"curve: results/plots/{curve.name}"}
+
+
+class LstmPredictor:
+    """The saved Keras model (models/lstm.h5 + lstm_vocab.json); it reads the cleaned text column."""
+
+    kind = "lstm"
+
+    def __init__(self, model_path: Path, vocab_path: Path):
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+        import keras
+
+        meta = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
+        custom = {"FusedLSTM": fused_lstm_class()} if keras.backend.backend() == "torch" else {}
+        self.model = keras.models.load_model(str(model_path), compile=False, custom_objects=custom)
+        self.vocab = list(meta["vocab"])
+        self.max_len = int(meta["max_len"])
+        self.classes = [str(meta["id2label"][str(i)]) for i in range(len(meta["id2label"]))]
+
+    def predict_proba_clean(self, texts) -> np.ndarray:
+        x = encode(texts, self.vocab, self.max_len)
+        return np.asarray(self.model.predict(x, batch_size=1024, verbose=0), dtype=float)
