@@ -180,22 +180,51 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     from sampling import stratified_cap
     from splits import load_label_map
 
+    import budget
+
     keras.utils.set_random_seed(cfg.seed)
     t0 = time.perf_counter()
     tr = stratified_cap(train_df, row_cap(cfg), cfg.seed)
     va = stratified_cap(val_df, cfg.lstm_val_rows, cfg.seed)
-    vocab = build_vocab(tr["text_clean"], cfg.lstm_vocab)
-    # cleaned titles are short: padding to cfg.lstm_max_len when 95% fit in fewer tokens only
-    # adds recurrent steps
-    n_tok = np.array([len(tokens(t)) for t in tr["text_clean"]])
-    max_len = int(min(cfg.lstm_max_len, max(8, np.percentile(n_tok, 95))))
-    x_tr, x_va = encode(tr["text_clean"], vocab, max_len), encode(va["text_clean"], vocab, max_len)
-    y_tr, y_va = tr["label"].to_numpy(np.int32), va["label"].to_numpy(np.int32)
-    model = build_model(len(vocab) + 2, n_classes, max_len, cfg)
-    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.lstm_patience,
-                                         restore_best_weights=True)
-    hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=cfg.lstm_epochs, batch_size=cfg.lstm_batch_size,
-                     class_weight=class_weights(y_tr, n_classes), callbacks=[stop], verbose=2)
+
+    def inputs(tr, va):
+        vocab = build_vocab(tr["text_clean"], cfg.lstm_vocab)
+        # cleaned titles are short: padding to cfg.lstm_max_len when 95% fit in fewer tokens only
+        # adds recurrent steps
+        n_tok = np.array([len(tokens(t)) for t in tr["text_clean"]])
+        max_len = int(min(cfg.lstm_max_len, max(8, np.percentile(n_tok, 95))))
+        return vocab, max_len, encode(tr["text_clean"], vocab, max_len), encode(va["text_clean"], vocab, max_len)
+
+    vocab, max_len, x_tr, x_va = inputs(tr, va)
+    run_budget = budget.current(cfg, paths)
+    with run_budget.step("lstm") as st:
+        # Time budget: one epoch of a throwaway model of the same shape on two batches, and one
+        # prediction pass, size the rows (the epochs stay: early stopping decides them).
+        n_fit, n_pred = min(len(tr), 2 * int(cfg.lstm_batch_size)), min(len(va), 1024)
+        probe = build_model(len(vocab) + 2, n_classes, max_len, cfg)
+        t1 = time.perf_counter()
+        probe.fit(x_tr[:n_fit], tr["label"].to_numpy(np.int32)[:n_fit], epochs=1, batch_size=cfg.lstm_batch_size,
+                  verbose=0)
+        t2 = time.perf_counter()
+        probe.predict(x_va[:n_pred], batch_size=1024, verbose=0)
+        per_row, per_val = (t2 - t1) / max(1, n_fit), (time.perf_counter() - t2) / max(1, n_pred)
+        del probe
+        sizing = budget.size_training(st.left(), rows=len(tr), epochs=int(cfg.lstm_epochs), seconds_per_row=per_row,
+                                      eval_rows=len(va), seconds_per_eval_row=per_val,
+                                      min_rows=int(cfg.lstm_min_rows), min_epochs=int(cfg.lstm_epochs),
+                                      min_eval_rows=min(len(va), 1000))
+        st.record_sizing("LSTM", sizing, rate=f"{budget.per_second(n_fit, t2 - t1, 'training rows')}, "
+                                              f"{budget.per_second(n_pred, time.perf_counter() - t2, 'validation rows')}")
+        if sizing.rows < len(tr) or sizing.eval_rows < len(va):
+            tr, va = stratified_cap(tr, sizing.rows, cfg.seed), stratified_cap(va, sizing.eval_rows, cfg.seed)
+            vocab, max_len, x_tr, x_va = inputs(tr, va)
+        y_tr, y_va = tr["label"].to_numpy(np.int32), va["label"].to_numpy(np.int32)
+        model = build_model(len(vocab) + 2, n_classes, max_len, cfg)
+        stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=cfg.lstm_patience,
+                                             restore_best_weights=True)
+        hist = model.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=cfg.lstm_epochs,
+                         batch_size=cfg.lstm_batch_size, class_weight=class_weights(y_tr, n_classes),
+                         callbacks=[stop, budget.keras_epoch_guard(st, "LSTM")], verbose=2)
     seconds = time.perf_counter() - t0
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     best_epoch = int(np.argmax(history["val_accuracy"])) + 1

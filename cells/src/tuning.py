@@ -145,8 +145,12 @@ def tune_baseline(cfg, paths) -> tuple[Any, dict[str, Any]]:
 
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=int(cfg.seed)),
                                 study_name=f"tfidf_{model}")
+    import budget
+
+    st = budget.current(cfg, paths).begin("tuning")  # trials stop once the mean trial no longer fits
     with tqdm(total=int(cfg.n_trials), desc=f"Optuna (TF-IDF {model})") as bar:
-        study.optimize(objective, n_trials=int(cfg.n_trials), callbacks=[lambda s, t: bar.update(1)])
+        study.optimize(objective, n_trials=int(cfg.n_trials),
+                       callbacks=[lambda s, t: bar.update(1), st.optuna_stopper(int(cfg.n_trials))])
     return study, {"n_train": len(train), "model": model, "folds": int(cfg.gridsearch_cv),
                    "metric": f"{cfg.gridsearch_cv}-fold CV {cfg.selection_metric} on the training split"}
 
@@ -177,9 +181,19 @@ def tune_bert(cfg, paths) -> tuple[Any, dict[str, Any]]:
     trainer, _, name = finetune.build_trainer(cfg, paths, settings, train, val, id2label, label2id,
                                               output_dir=str(out_dir), device=info, report_to="none",
                                               save=False, model_init=True)
+    import budget
+
+    st = budget.current(cfg, paths).begin("tuning")
+
+    def hp_space(trial):
+        # hyperparameter_search takes no Optuna callbacks: the budget is asked as each trial starts
+        if not st.trial_guard(trial.study, int(cfg.n_trials)):
+            raise optuna.TrialPruned("Step 7's time budget is used up")
+        return bert_hp_space(trial)
+
     storage = optuna.storages.InMemoryStorage()
     trainer.hyperparameter_search(
-        hp_space=bert_hp_space, compute_objective=lambda m: m["eval_macro_f1"], n_trials=int(cfg.n_trials),
+        hp_space=hp_space, compute_objective=lambda m: m["eval_macro_f1"], n_trials=int(cfg.n_trials),
         direction="maximize", backend="optuna", storage=storage, study_name="bert",
         sampler=optuna.samplers.TPESampler(seed=int(cfg.seed)))
     study = optuna.load_study(study_name="bert", storage=storage)
@@ -202,9 +216,12 @@ def run(cfg, paths) -> dict[str, Any]:
         print(f"[Step 7] saved results are for {prev.get('target')}, not {target}: tuning again.")
     import optuna
 
+    import budget
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     t0 = time.time()
-    study, meta = tune_bert(cfg, paths) if cfg.tune_bert else tune_baseline(cfg, paths)
+    with budget.current(cfg, paths).step("tuning"):  # Step 7's share of the time budget (budget.py)
+        study, meta = tune_bert(cfg, paths) if cfg.tune_bert else tune_baseline(cfg, paths)
     trials = _trials_table(study)
     done = [t for t in trials if t["value"] is not None]
     if not done:

@@ -1,0 +1,31 @@
+"""Sized steps that live in other stages ask the time budget: the Keras LSTM's rows and the Optuna
+study's trials shrink with a small budget, and NOTES.md says by how much and at what rate."""
+from __future__ import annotations
+
+import os
+
+from fixtures_part2 import build_project, smoke_cfg
+from project import read_notes
+
+
+def test_a_small_time_budget_trains_the_lstm_on_fewer_rows(project):
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import lstm
+
+    out = build_project(project, n=600, with_models=False)  # 420 training rows
+    cfg = smoke_cfg(project, time_budget_minutes=0.02, lstm_min_rows=100, lstm_epochs=3)
+    row = lstm.train(out["train"], out["val"], out["test"], cfg, project, n_classes=6)
+    assert row["train_rows"] == 100
+    note = read_notes(project)["time budget"]
+    assert "Step 5: Keras LSTM" in note and "rows 420 -> 100" in note and "training rows/s" in note
+    assert (project.models / "lstm.h5").is_file()
+
+
+def test_a_small_time_budget_stops_the_optuna_study_early(project):
+    import tuning
+
+    build_project(project, with_models=False)
+    res = tuning.run(smoke_cfg(project, n_trials=6, time_budget_minutes=0.02, tune_model="naive_bayes"), project)
+    assert 1 <= res["n_trials"] < 6
+    note = read_notes(project)["time budget"]
+    assert "Step 7: Optuna" in note and f"Optuna trials: {res['n_trials']} of 6" in note and "s per trial" in note
