@@ -92,7 +92,7 @@ def _when(ts: str) -> float:
 
 def step_of(heading: str, source: str) -> str:
     """The budget.PLAN step a notebook code cell belongs to, from the section heading above it."""
-    m = re.match(r"#+ Step (\d+)(b?)\b", heading)
+    m = re.match(r"#+ Step (\d+)([a-z]?)\b", heading)
     if not m:
         return "prepare"  # intro, parameters, Drive, install, project code, Quick Start, dataset
     n, sub = int(m.group(1)), m.group(2)
@@ -101,7 +101,7 @@ def step_of(heading: str, source: str) -> str:
     if n == 4:
         return "embeddings" if "embeddings.run(" in source else "prepare"
     if n == 5:
-        return "hybrid" if sub else "baselines"
+        return {"b": "hybrid", "c": "embeddings_lr"}.get(sub, "baselines")
     if n == 7 and "apply_best(" in source:
         return "refit"
     return {6: "finetune", 7: "tuning", 8: "evaluate", 9: "interpret"}.get(n, "deliver")
@@ -116,7 +116,7 @@ def cell_seconds(nb_path: Path) -> dict[str, float]:
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "markdown":
             for line in src.splitlines():
-                if line.startswith("## ") or re.match(r"### Step \d+b", line):
+                if line.startswith("## ") or re.match(r"### Step \d+[a-z]\b", line):
                     heading = line
                     steps_seen = steps_seen or line.startswith("## Step")
             continue

@@ -31,14 +31,17 @@ def test_cell_timings_are_grouped_by_the_budget_plan_steps(tmp_path):
              _cell("code", "emb = embeddings.run(cfg, paths)", 100),
              _cell("markdown", "## Step 5 — Baselines"), _cell("code", "baselines.run(cfg, paths)", 600),
              _cell("markdown", "### Step 5b — Hybrid model"), _cell("code", "hybrid.run(cfg, paths)", 300),
+             _cell("markdown", "### Step 5c — LogReg on [CLS]"), _cell("code", "embeddings.train_classifier()", 30),
+             _cell("markdown", "## Step 7 — Optuna"), _cell("code", "tuning.run(cfg, paths)", 200),
+             _cell("markdown", "### Re-fit with the best values"), _cell("code", "tuning.apply_best(cfg)", 50),
              _cell("markdown", "## Step 6 — Fine-tune BERT\n### Which device"), _cell("code", "finetune.run()", 900),
              _cell("markdown", "## Step 11 — Report"), _cell("code", "report.run()", 40),
              _cell("markdown", "## Final delivery"), _cell("code", "delivery.final_message()", 2)]
     nb = tmp_path / "executed_full.ipynb"
     nb.write_text(json.dumps({"cells": cells}))
     secs = full_run.cell_seconds(nb)
-    assert secs == {"prepare": 25, "embeddings": 100, "baselines": 600, "hybrid": 300, "finetune": 900,
-                    "deliver": 42}
+    assert secs == {"prepare": 25, "embeddings": 100, "baselines": 600, "hybrid": 300, "embeddings_lr": 30,
+                    "tuning": 200, "refit": 50, "finetune": 900, "deliver": 42}
     doc = {"initial_plan_seconds": {"lstm": 200, "baselines": 540}, "estimates_seconds": {"baselines": 540},
            "steps": {"lstm": {"allowed_seconds": 180, "actual_seconds": 150, "cuts": ["LSTM rows: 5,000 of 7,900"],
                               "rates": {"LSTM": "120 rows/s"}}}}

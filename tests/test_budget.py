@@ -39,7 +39,7 @@ def test_sized_steps_share_what_is_left_after_the_estimates_and_the_margin():
     assert sized["finetune"] == pytest.approx(4 * sized["embeddings"])
     clock.t += 5 * 60  # Steps 1-4 took 5 minutes
     first = b.allowance("embeddings")
-    left = 3600 - 300 - 180 - 3600 * (0.15 + 0.10 + 0.03 + 0.05 + 0.05)  # estimates still ahead
+    left = 3600 - 300 - 180 - 3600 * (0.15 + 0.10 + 0.02 + 0.03 + 0.05 + 0.05)  # estimates still ahead
     assert first == pytest.approx(left * 1.0 / 8.0)
 
 

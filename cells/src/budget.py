@@ -51,6 +51,7 @@ PLAN = (
     Spec("baselines", "Step 5: sklearn baselines", reserve=0.15),
     Spec("lstm", "Step 5: Keras LSTM", weight=1.0),
     Spec("hybrid", "Step 5b: hybrid model", reserve=0.10),
+    Spec("embeddings_lr", "Step 5c: LogReg on the [CLS] embeddings", reserve=0.02),
     Spec("finetune", "Step 6: fine-tuning", weight=4.0),
     Spec("tuning", "Step 7: Optuna", weight=1.5),
     Spec("refit", "Step 7: the best values re-fitted", reserve=0.03),
