@@ -249,7 +249,7 @@ class Config:
                 model_name="tiny-bert", fallback_model_name="tiny-bert", max_length=48,
                 embed_max_rows=400, embed_batch_size=32, finetune_train_rows=600,
                 finetune_eval_rows=200, num_train_epochs=1.0, per_device_train_batch_size=16,
-                learning_rate=1e-3, n_trials=2, tune_sample=1_000, precheck_steps=2,
+                learning_rate=1e-3, n_trials=2, tune_sample=1_000, precheck_steps=4,
                 n_confused_classes=10, n_roc_classes=4, tfidf_max_features=20_000,
                 hybrid_encoders=("tiny-bert",), hybrid_cpu_encoders=("tiny-bert",), hybrid_cpu_max_rows=2_000,
                 hybrid_cpu_eval_rows=1_000,
