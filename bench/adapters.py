@@ -291,6 +291,7 @@ def _train_and_score(split, settings: dict, model_name: str, use_cpu: bool) -> d
                               finetune_head_lr_multiplier=settings.get("head_lr_multiplier", 1.0),
                               label_smoothing=settings.get("label_smoothing", 0.1),
                               finetune_class_balance=settings.get("class_balance", "none"),
+                              finetune_linear_probe=bool(settings.get("linear_probe", False)),
                               early_stopping_patience=settings.get("patience", 2),
                               per_device_eval_batch_size=128)
         id2label = dict(enumerate(classes))

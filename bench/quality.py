@@ -84,7 +84,7 @@ def _run_reference(split: reference.Split, _settings: dict) -> dict:
 
 
 REFERENCE = ModelSpec("reference", "Reference: TF-IDF word+char → LinearSVC", _run_reference,
-                      sources=(), in_quick=True, cv="kfold")
+                      sources=("bench/reference.py",), in_quick=True, cv="kfold", cached=True)
 
 
 def kfold_cv(spec: ModelSpec, split: reference.Split, folds: int = CV_FOLDS) -> dict:

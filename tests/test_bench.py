@@ -82,7 +82,7 @@ def test_readme_block_renders_from_the_bench_json(quick_bench, tmp_path):
     text = readme.read_text()
     assert "old numbers" not in text and text.startswith("# T\n\nbefore\n<!-- bench:start -->\n")
     assert text.endswith("<!-- bench:end -->\nafter\n")
-    assert "| dataset | model | accuracy |" in text and "cores" in text
+    assert "| dataset | model | cv | accuracy |" in text and "cores" in text
     check = subprocess.run([PY, "bench/render_readme.py", "--check", *args], cwd=REPO, capture_output=True)
     assert check.returncode == 0
     readme.write_text(text.replace("| dataset |", "| DATASET |", 1))

@@ -21,10 +21,21 @@ def test_a_small_time_budget_trains_the_lstm_on_fewer_rows(project):
     assert (project.models / "lstm.h5").is_file()
 
 
-def test_a_small_time_budget_stops_the_optuna_study_early(project):
+def test_a_small_time_budget_stops_the_optuna_study_early(project, monkeypatch):
+    import time
+
+    import sklearn.model_selection
+
     import tuning
 
     build_project(project, with_models=False)
+    real = sklearn.model_selection.cross_val_score
+
+    def slow(*a, **kw):  # trials as slow as on a loaded runtime, whatever this machine's speed
+        time.sleep(0.4)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(sklearn.model_selection, "cross_val_score", slow)
     res = tuning.run(smoke_cfg(project, n_trials=6, time_budget_minutes=0.02, tune_model="naive_bayes"), project)
     assert 1 <= res["n_trials"] < 6
     note = read_notes(project)["time budget"]

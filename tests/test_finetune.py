@@ -196,8 +196,14 @@ def test_fingerprint_follows_data_labels_and_recipe_not_the_batch_split(project)
     assert "carry no fingerprint" in read_notes(project)["resume: Step 6 fingerprint"]
 
 
-def test_a_small_time_budget_cuts_epochs_then_rows_and_says_so(project):
+def test_a_small_time_budget_cuts_epochs_then_rows_and_says_so(project, monkeypatch):
     build_project(project, n=600, with_models=False)  # 420 training rows
+    real = finetune.probe_training
+
+    def slow(cfg, paths, settings, *a, **kw):  # as if on a slow runtime: the sizing must not hang on this machine's speed
+        return {**real(cfg, paths, settings, *a, **kw), "seconds_per_row": 0.05}
+
+    monkeypatch.setattr(finetune, "probe_training", slow)
     cfg = smoke_cfg(project, num_train_epochs=3.0, time_budget_minutes=0.05, finetune_min_rows=100)
     res = finetune.run(cfg, project)
     assert res["n_train_available"] == 420 and res["n_train"] == 100 and res["num_train_epochs"] == 1.0
@@ -283,3 +289,40 @@ def test_training_curve_reads_the_log_history(tmp_path):
     curve = finetune.plot_training_curve(history, tmp_path / "curve.png", "t")
     assert curve["epoch"] == [1.0, 2.0] and curve["train_loss"] == [2.5, 1.0]
     assert curve["eval_accuracy"] == [0.4, 0.5] and (tmp_path / "curve.png").stat().st_size > 5000
+
+
+def test_linear_probe_starts_the_head_as_a_fitted_logistic_regression(trained: Paths):
+    """LP-FT: with finetune_linear_probe the new head predicts the training rows well before any step."""
+    import numpy as np
+
+    import device as device_mod
+    from splits import load_label_map, load_split
+
+    id2label, label2id = load_label_map(trained)
+    train = load_split(trained, "train")
+    s = {"model_name": "tiny-bert", "batch_size": 8, "grad_accum": 1, "use_cpu": True}
+
+    def head_accuracy(probe: bool) -> float:
+        cfg = smoke_cfg(trained, finetune_linear_probe=probe, finetune_probe_C=10.0)
+        trainer, tok, _ = finetune.build_trainer(cfg, trained, s, train, None, id2label, label2id,
+                                                 output_dir=str(trained.root / "probe"),
+                                                 device=device_mod.device_info(), report_to="none", save=False)
+        pred = trainer.predict(finetune.encode(tok, train, cfg.max_length))
+        return float(np.mean(pred.predictions.argmax(1) == train["label"].to_numpy()))
+
+    assert head_accuracy(True) > max(0.5, head_accuracy(False) + 0.2)
+
+
+def test_the_expected_new_head_is_not_reported_as_a_problem(trained: Paths, capfd):
+    """Loading a base checkpoint for classification always leaves the new head MISSING: no LOAD REPORT
+    for that on every load, but a report that names any other key still reaches the user."""
+    from splits import load_label_map
+
+    id2label, label2id = load_label_map(trained)
+    finetune.load_classifier(str(trained.models / "tiny-bert"), id2label, label2id)
+    assert "LOAD REPORT" not in capfd.readouterr().err
+    table = ("Key               | Status  | \n------------------+---------+-\n"
+             "classifier.weight | \x1b[31mMISSING\x1b[0m | \nclassifier.bias   | MISSING | \n")
+    assert finetune.only_new_head_missing(table)
+    assert not finetune.only_new_head_missing(table + "bert.encoder.layer.0.attention.self.query.weight | MISSING | \n")
+    assert not finetune.only_new_head_missing(table.replace("classifier.bias   | MISSING", "classifier.bias   | MISMATCH"))

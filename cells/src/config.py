@@ -150,6 +150,9 @@ class Config:
     finetune_head_lr_multiplier: float = 20.0
     label_smoothing: float = 0.1
     finetune_class_balance: str = "none"
+    finetune_linear_probe: bool = False  # LP-FT: the head starts as a logistic regression on the frozen features
+    finetune_probe_rows: int = 20_000
+    finetune_probe_C: float = 1.0
     eval_steps: int = 0  # 0 = evaluate once per epoch
     precheck_steps: int = 5
 

@@ -230,11 +230,34 @@ def load_tokenizer(name_or_path: str):
         raise ModelLoadError(f"cannot load tokenizer {name_or_path!r}: {type(exc).__name__}: {exc}") from exc
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+NEW_HEAD_PREFIXES = ("classifier.", "score.")  # the task head a base checkpoint never has
+
+
+def only_new_head_missing(report: str) -> bool:
+    """Whether a transformers LOAD REPORT lists nothing but the new classification head as MISSING:
+    what loading a base checkpoint for fine-tuning always gives, so it is no news to the user."""
+    rows = [[c.strip() for c in _ANSI.sub("", line).split("|")] for line in report.splitlines() if "|" in line]
+    data = [r for r in rows[1:] if r and r[0] and not set(r[0]) <= set("-+")]
+    return bool(data) and all(len(r) > 1 and r[1] == "MISSING" and r[0].startswith(NEW_HEAD_PREFIXES)
+                              for r in data)
+
+
 def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[str, int]):
+    import logging
+
     from transformers import AutoModelForSequenceClassification
 
     from fallback import ModelLoadError
 
+    class ExpectedNewHead(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            msg = record.getMessage()
+            return "LOAD REPORT" not in msg or not only_new_head_missing(msg)
+
+    quiet = ExpectedNewHead()
+    log = logging.getLogger("transformers.modeling_utils")
+    log.addFilter(quiet)
     try:
         # id2label/label2id in the config make pipeline("text-classification") return category names.
         return AutoModelForSequenceClassification.from_pretrained(
@@ -244,6 +267,8 @@ def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[
         if "out of memory" in str(exc).lower():
             raise
         raise ModelLoadError(f"cannot load model {name_or_path!r}: {type(exc).__name__}: {exc}") from exc
+    finally:
+        log.removeFilter(quiet)
 
 
 def training_arguments(cfg, settings: dict[str, Any], output_dir: str, *, has_eval: bool, n_train: int,
@@ -410,11 +435,68 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
         trainer = trainer_cls(model_init=lambda *_: load_classifier(name, id2label, label2id), **common)
     else:
         trainer = trainer_cls(model=load_classifier(name, id2label, label2id), **common)
+        if cfg.finetune_linear_probe and max_steps is None:
+            linear_probe_head(trainer.model, train_ds, collator, cfg)
     trainer.head_lr_multiplier = float(settings.get("head_lr_multiplier", cfg.finetune_head_lr_multiplier))
     trainer.class_balance = str(cfg.finetune_class_balance)
     if trainer.model is not None:  # saved with every checkpoint and bert_final: serving reads it back
         trainer.model.config.text_pair = pair
     return trainer, tokenizer, name
+
+
+def linear_probe_head(model, train_ds, collator, cfg) -> dict[str, Any]:
+    """LP-FT: before fine-tuning, set the new classifier to a logistic regression fitted on the
+    features it receives from the pretrained body (dropout off), on at most cfg.finetune_probe_rows
+    training rows. A random head's first epochs otherwise pull the pretrained body towards noise
+    (Kumar et al., 2022, "Fine-Tuning can Distort Pretrained Features")."""
+    import warnings
+
+    import torch
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    head = getattr(model, "classifier", None)
+    if not isinstance(head, torch.nn.Linear):
+        return {"probe": "skipped (the classifier is not one linear layer)"}
+    n = min(len(train_ds), int(cfg.finetune_probe_rows))
+    rng = np.random.default_rng(int(cfg.seed))
+    rows = np.sort(rng.choice(len(train_ds), size=n, replace=False)) if n < len(train_ds) else np.arange(n)
+    feats: list = []
+    hook = head.register_forward_hook(lambda mod, inp, out: feats.append(inp[0].detach().float().cpu()))
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, n, 64):
+                batch = collator([{k: v for k, v in train_ds[int(i)].items() if k != "labels"}
+                                  for i in rows[start:start + 64]])
+                model(**{k: v.to(device) for k, v in batch.items()})
+    finally:
+        hook.remove()
+        model.train(was_training)
+    x = torch.cat(feats).numpy()
+    y = np.asarray([int(train_ds.labels[int(i)]) for i in rows])
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-6
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        lr = LogisticRegression(C=float(cfg.finetune_probe_C), max_iter=300, random_state=int(cfg.seed))
+        lr.fit((x - mu) / sd, y)
+    w = lr.coef_ / sd  # the scaling folded into the weights: the head reads raw features
+    b = lr.intercept_ - w @ mu
+    if len(lr.classes_) == 2 and w.shape[0] == 1:  # binary: sklearn keeps one row
+        w, b = np.vstack([-w / 2, w / 2]), np.asarray([-b[0] / 2, b[0] / 2])
+    with torch.no_grad():
+        weight = head.weight.detach().clone()
+        bias = head.bias.detach().clone() if head.bias is not None else None
+        idx = torch.as_tensor(lr.classes_, dtype=torch.long)
+        weight[idx] = torch.as_tensor(w, dtype=weight.dtype)
+        if bias is not None:
+            bias.fill_(float(b.min()) - 1.0)  # a class without training rows starts unlikely
+            bias[idx] = torch.as_tensor(b, dtype=bias.dtype)
+            head.bias.copy_(bias)
+        head.weight.copy_(weight)
+    return {"probe_rows": int(n), "probe_train_accuracy": float(lr.score((x - mu) / sd, y))}
 
 
 def training_curve(log_history: list[dict[str, Any]]) -> dict[str, list]:

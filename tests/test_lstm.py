@@ -1,0 +1,74 @@
+"""Step 5's sequence model (lstm.py): FusedLSTM is keras.layers.LSTM's math, training saves what Step 8 loads."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import lstm  # noqa: E402
+
+
+def test_encoding_is_prepadded_with_unknowns_and_keeps_model_numbers_whole():
+    x = lstm.encode(["red mug", "zzz red", "", "usb-c 8kg"], ["red", "mug", "usb-c"], 4)
+    assert x.tolist() == [[0, 0, 2, 3], [0, 0, 1, 2], [0, 0, 0, 0], [0, 0, 4, 1]]
+    assert lstm.build_vocab(["a b b", "b c"], 2) == ["b", "a"]
+
+
+def test_sqrt_class_weights_average_one_over_the_rows():
+    y = np.array([0] * 100 + [1] * 4)
+    w = lstm.class_weights(y, 3)
+    assert set(w) == {0, 1} and w[1] / w[0] == pytest.approx(5.0)
+    assert np.mean([w[c] for c in y]) == pytest.approx(1.0)
+
+
+def test_fused_lstm_computes_what_keras_bidirectional_lstm_computes():
+    import keras
+    import torch
+
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(3, 7, 5)).astype("float32")
+    ref = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))
+    expected = keras.ops.convert_to_numpy(ref(x))
+    fused = lstm.fused_lstm_class()(4)
+    fused.build((None, 7, 5))
+    weights = []
+    for direction in (ref.forward_layer, ref.backward_layer):
+        kernel, recurrent, bias = (keras.ops.convert_to_numpy(w) for w in direction.cell.weights)
+        weights += [kernel.T, recurrent.T, bias, np.zeros_like(bias)]  # keras: one bias; torch: two, summed
+    for var, value in zip(fused.weights_, weights):
+        var.assign(value)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fused(x)), expected, rtol=1e-5, atol=1e-5)
+    # gradients reach the LSTM weights (Keras's own cuDNN path detaches them)
+    out = fused(torch.tensor(x))
+    out.sum().backward()
+    assert all(w.value.grad is not None and float(w.value.grad.abs().sum()) > 0 for w in fused.weights_)
+
+
+def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(project):
+    import demo_data
+    import preprocess
+    from config import Config
+    from evaluate import scores
+
+    df = demo_data.make_catalogue(900, seed=2)
+    vc = df["category"].value_counts()
+    df = df[df["category"].isin(vc[vc >= 20].index)].reset_index(drop=True)
+    classes = sorted(df["category"].unique())
+    df["label"] = df["category"].map({c: i for i, c in enumerate(classes)})
+    df["text_clean"] = preprocess.clean_texts(preprocess.combine_text(df["product_title"], df["product_description"]))
+    (project.models / "label_map.json").write_text(json.dumps(preprocess.label_map(classes)))
+    train, val, test = df.iloc[:600], df.iloc[600:720], df.iloc[720:]
+    cfg = Config(lstm_epochs=8, lstm_patience=3, lstm_embed_dim=32, lstm_units=16, lstm_batch_size=32)
+    row = lstm.train(train, val, test, cfg, project, n_classes=len(classes))
+    assert row["model"] == "lstm" and row["accuracy"] > 0.5 and 0 <= row["val_accuracy"] <= 1
+    meta = json.loads((project.models / "lstm_vocab.json").read_text())
+    assert 1 <= meta["best_epoch"] <= len(meta["history"]["loss"]) <= 8
+    assert (project.plots / "lstm_training_curve.png").stat().st_size > 5000
+    pred = lstm.LstmPredictor(project.models / "lstm.h5", project.models / "lstm_vocab.json")
+    probs = pred.predict_proba_clean(test["text_clean"].tolist())
+    again = scores(test["category"].tolist(), [pred.classes[i] for i in probs.argmax(1)])
+    assert again["accuracy"] == pytest.approx(row["accuracy"])
