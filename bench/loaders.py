@@ -16,13 +16,16 @@ benchmark brief fixes, so a model's number is comparable across runs and machine
   entity-matching benchmark (Magellan/DeepMatcher), electronics and office titles that carry
   brands and model numbers ("kinamax ms-ues2 mini ... mouse"); repeated titles dropped,
   categories with fewer than 10 rows dropped. Not in ../shared/datasets and never committed:
-  it is read from BENCH_EXTRA_DATASETS (default bench/out/datasets)/walmart_amazon/ when there
-  (README, Benchmarks, says where to get it).
+  it is read from BENCH_EXTRA_DATASETS (default bench/out/datasets)/walmart_amazon/ when there,
+  as tableB.csv (DeepMatcher's download) or as Ditto's copy of the pairs (megagonlabs/ditto,
+  data/er_magellan/Structured/Walmart-Amazon/{train,valid,test}.txt, the Amazon side of each pair;
+  ~4.4k distinct titles in ~95 categories). README, Benchmarks, says how to get it.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -85,8 +88,24 @@ def _flipkart(folder: Path, header: bool) -> pd.DataFrame:
     return df.drop(columns="_depth")
 
 
+_DITTO_FIELD = re.compile(r"COL (\w+) VAL (.*?)(?= COL |\s*$)")
+
+
+def _ditto_amazon_side(folder: Path) -> pd.DataFrame:
+    """The Amazon records (the second of each pair) of Ditto's serialised copy of the benchmark
+    (megagonlabs/ditto, data/er_magellan/Structured/Walmart-Amazon/{train,valid,test}.txt: one pair per
+    line, `COL title VAL ... COL category VAL ...` per side, tab-separated, then the match label)."""
+    rows = []
+    for name in ("train.txt", "valid.txt", "test.txt"):
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            parts = line.split("\t")
+            if len(parts) >= 2:
+                rows.append(dict(_DITTO_FIELD.findall(parts[1])))
+    return pd.DataFrame(rows, columns=["title", "category"])
+
+
 def _walmart_amazon(folder: Path, min_rows: int = 10) -> pd.DataFrame:
-    raw = pd.read_csv(folder / "tableB.csv")
+    raw = pd.read_csv(folder / "tableB.csv") if (folder / "tableB.csv").is_file() else _ditto_amazon_side(folder)
     df = pd.DataFrame({"product_title": raw["title"].fillna("").astype(str).str.strip(),
                        "product_description": "", "category": raw["category"].fillna("").astype(str)})
     df = df[(df["product_title"] != "") & (df["category"] != "")].drop_duplicates(subset="product_title")
