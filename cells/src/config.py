@@ -35,19 +35,21 @@ def resolve_time_budget(value: Any, run_mode: str) -> float:
 
 @dataclass
 class Config:
+    # --- run and paths ----------------------------------------------------------------
     project_root: str = ""
     run_mode: str = "full"  # quickstart | smoke | full
     seed: int = 42
     force: bool = False  # re-run steps whose complete artifacts already exist
+
+    # --- data and splits (Dataset acquisition, Steps 2-3: src/data.py, src/splits.py) ---
     # a CSV, zip, folder, SOURCE!MEMBER, http(s) URL or Kaggle handle owner/name (src/data.py);
     # empty = data/raw, then parent_project_root's data/raw, then the demo catalogue
     data_path: str = ""
     parent_project_root: str = ""  # a PR preview's parent project: its data/raw is read, never written
     download_dir: str = ""  # URL / Kaggle downloads; empty = PROJECT_ROOT/data/raw/downloads (cache it in CI)
-
-    # --- data loading and splitting -------------------------------------------------
     max_rows: Optional[int] = None  # cap rows read (None = all 1.4M)
     quickstart_sample: int = 10_000
+    demo_rows: int = 3000  # size of the built-in demo catalogue
     test_size: float = 0.10
     val_size: float = 0.10
     # 248 Amazon categories include some with a handful of rows: stratification needs
@@ -55,14 +57,14 @@ class Config:
     min_rows_per_class: int = 10
     rare_class_strategy: str = "drop"  # drop | other (merge into "Other")
 
-    # --- cleaning (src/preprocess.py) -------------------------------------------------
+    # --- cleaning (Step 3: src/preprocess.py) -------------------------------------------
     remove_numbers: bool = True
     apply_lemmatization: bool = False
     remove_stopwords: bool = True
     lowercase: bool = True
     strip_html: bool = True
 
-    # --- TF-IDF (src/feature_engineering.py) ---------------------------------------
+    # --- TF-IDF features (Step 4: src/feature_engineering.py) ----------------------------
     tfidf_max_features: int = 200_000
     tfidf_ngram_max: int = 2
     tfidf_min_df: int = 2
@@ -80,13 +82,14 @@ class Config:
     # stratified subsample of this size, then transform every row.
     tfidf_fit_max_rows: int = 500_000
 
-    # --- baselines (src/baselines.py) --------------------------------------------------
+    # --- model selection (Steps 5-8) ------------------------------------------------------
     # every model choice (C, alpha, best model, ensemble weights, epochs) is scored by this
     # metric on held-out training folds or the validation split: accuracy | macro_f1
     selection_metric: str = "accuracy"
-    # GridSearchCV (gridsearch_cv folds over the whole text pipeline), RandomForest and the LSTM
-    # cannot take 1.4M rows in 12 GB / an hour: they run on stratified subsamples of these
-    # sizes; NB trains on all of train, LogReg/SVC refit on baseline_max_train_rows.
+
+    # --- TF-IDF baselines (Step 5: src/baselines.py) -----------------------------------------
+    # GridSearchCV (gridsearch_cv folds over the whole text pipeline) and RandomForest cannot
+    # take 1.4M rows in 12 GB / an hour: they run on stratified subsamples of these sizes.
     # Multinomial LogReg costs rows x non-zeros x classes (248): its C is chosen on a 20k sample.
     gridsearch_sample: int = 20_000
     gridsearch_cv: int = 3
@@ -113,7 +116,7 @@ class Config:
     rf_select_features: int = 20_000  # chi2-selected TF-IDF columns the forest sees (speed)
     rf_max_samples: int = 20_000  # bootstrap rows per tree: the forest still sees all of rf_sample
 
-    # --- Keras BiLSTM (src/lstm.py) -----------------------------------------------------
+    # --- Keras BiLSTM (Step 5: src/lstm.py) ------------------------------------------------
     lstm_sample: int = 300_000  # with a GPU
     lstm_cpu_sample: int = 60_000  # without one (one Python step per token on CPU)
     lstm_val_rows: int = 50_000
@@ -126,55 +129,12 @@ class Config:
     lstm_epochs: int = 30  # an upper bound: early stopping on validation accuracy ends the run
     lstm_patience: int = 4
     lstm_batch_size: int = 64
-    demo_rows: int = 3000  # size of the built-in demo catalogue
 
-    # --- transformer (src/embeddings.py, src/finetune.py) -----------------
-    model_name: str = "bert-base-uncased"
-    fallback_model_name: str = "distilbert-base-uncased"
-    max_length: int = 128
-    embed_max_rows: int = 50_000  # 1.4M x 768 float32 = 4.3 GB: cap it
-    embed_batch_size: int = 64
-    embed_lr_C: tuple = (0.01, 0.1, 1.0)  # Step 5c: LogisticRegression on the [CLS] vectors, C by CV
-    embed_lr_max_iter: int = 300
-    finetune_train_rows: int = 200_000  # subsample of train for fine-tuning
-    finetune_eval_rows: int = 20_000
-    num_train_epochs: float = 3.0  # raise for better accuracy if you have the time
-    per_device_train_batch_size: int = 16  # raise to 32/64 on GPUs with more memory
-    per_device_eval_batch_size: int = 64
-    learning_rate: float = 3e-5
-    weight_decay: float = 0.01
-    warmup_fraction: float = 0.06
-    early_stopping_patience: int = 2
-    # the fine-tuning recipe (src/finetune.py): the new classification head learns this many
-    # times faster than the pretrained body; soft targets; class-balanced sampling none | sqrt
-    finetune_head_lr_multiplier: float = 20.0
-    label_smoothing: float = 0.1
-    finetune_class_balance: str = "none"
-    finetune_linear_probe: bool = False  # LP-FT: the head starts as a logistic regression on the frozen features
-    finetune_probe_rows: int = 20_000
-    finetune_probe_C: float = 1.0
-    eval_steps: int = 0  # 0 = evaluate once per epoch
-    precheck_steps: int = 5
-
-    # --- Optuna (src/tuning.py) ---------------------------------------------------------
-    tune_bert: bool = False  # False: tune the TF-IDF baseline; True: tune BERT
-    tune_model: str = "best"  # the TF-IDF model tuned: best (Step 5's, by validation) | logreg | linear_svc | naive_bayes
-    n_trials: int = 12
-    tune_sample: int = 50_000
-
-    # --- evaluation / interpretability ----------------------------------------------
-    n_hard_examples: int = 20
-    n_confused_classes: int = 30
-    n_roc_classes: int = 10
-    ensemble_val_rows: int = 20_000  # validation rows (stratified) every model is scored on to weight the ensemble
-
-    # --- Step 5b: hybrid model (src/hybrid.py) ---------------------------------------------
+    # --- hybrid model (Step 5b: src/hybrid.py) ------------------------------------------------
     # TF-IDF + frozen sentence-encoder embeddings -> LinearSVC. Embedding rows is the cost
     # (T4: ~2k titles/s; 2 CPU cores: ~40/s for MiniLM, ~15/s for MPNet), hence separate GPU
-    # and CPU row caps and encoder lists. KFold on the train splits of asaniczka random 10k /
-    # per-category 20: TF-IDF alone 0.621 / 0.587, + MiniLM 0.638 / 0.609, + MPNet 0.648 / 0.617,
-    # + both 0.649 / 0.616 (test splits: README bench). MPNet costs ~5x MiniLM, hence MiniLM
-    # only without a GPU.
+    # and CPU row caps and encoder lists. MPNet costs ~5x MiniLM, hence MiniLM only without a
+    # GPU. What each encoder adds: the README benchmark.
     hybrid: bool = True
     hybrid_encoders: tuple[str, ...] = ("sentence-transformers/all-MiniLM-L6-v2",
                                         "sentence-transformers/all-mpnet-base-v2")
@@ -189,12 +149,60 @@ class Config:
     hybrid_cpu_max_rows: int = 10_000  # without one: train rows ...
     hybrid_cpu_eval_rows: int = 5_000  # ... and the val/test rows it is scored on
 
-    # --- part 2 additions (Steps 4-BERT, 6-12: embeddings, interpret, API) -------------
+    # --- transformer (Steps 5c and 6: src/embeddings.py, src/finetune.py) -------------------
+    model_name: str = "bert-base-uncased"
+    fallback_model_name: str = "distilbert-base-uncased"
+    # bert-base fine-tunes at ~1-3 rows/s on 2 CPU cores: when neither model_name nor
+    # fallback_model_name can see every fine-tuning row once in its share of the budget, this
+    # model (MiniLM-L6: 6 layers x 384, 22M parameters, ~30 rows/s on 2 cores) takes their place.
+    cpu_model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    max_length: int = 128
+
+    # --- [CLS] embeddings + LogisticRegression (Step 5c: src/embeddings.py) -----------------
+    embed_max_rows: int = 50_000  # 1.4M x 768 float32 = 4.3 GB: cap it
+    embed_batch_size: int = 64
     embed_probe_batches: int = 3  # batches timed before extracting all embeddings
+    embed_lr_C: tuple = (0.01, 0.1, 1.0)  # LogisticRegression on the [CLS] vectors, C by CV
+    embed_lr_max_iter: int = 300
+
+    # --- fine-tuning (Step 6: src/finetune.py) ------------------------------------------------
+    finetune_train_rows: int = 200_000  # subsample of train for fine-tuning
+    finetune_eval_rows: int = 20_000
+    num_train_epochs: float = 3.0  # raise for better accuracy if you have the time
+    per_device_train_batch_size: int = 16  # raise to 32/64 on GPUs with more memory
+    per_device_eval_batch_size: int = 64
+    learning_rate: float = 3e-5
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06
+    early_stopping_patience: int = 2
+    # the new classification head learns this many times faster than the pretrained body;
+    # soft targets; class-balanced sampling none | sqrt
+    finetune_head_lr_multiplier: float = 20.0
+    label_smoothing: float = 0.1
+    finetune_class_balance: str = "none"
+    finetune_linear_probe: bool = False  # LP-FT: the head starts as a logistic regression on the frozen features
+    finetune_probe_rows: int = 20_000
+    finetune_probe_C: float = 1.0
+    eval_steps: int = 0  # 0 = evaluate once per epoch
+    precheck_steps: int = 5  # real training steps timed before Step 6 is sized to the time budget
+
+    # --- hyperparameter tuning (Step 7: src/tuning.py) --------------------------------------
+    tune_bert: bool = False  # False: tune the TF-IDF baseline; True: tune BERT
+    tune_model: str = "best"  # the TF-IDF model tuned: best (Step 5's, by validation) | logreg | linear_svc | naive_bayes
+    n_trials: int = 12
+    tune_sample: int = 50_000
+    tune_bert_train_rows: int = 5_000  # BERT Optuna trials are short runs on this many train rows
+
+    # --- evaluation and ensemble (Step 8: src/evaluate.py, src/ensemble.py) ------------------
+    n_confused_classes: int = 30
+    n_roc_classes: int = 10
+    ensemble_val_rows: int = 20_000  # validation rows (stratified) every model is scored on to weight the ensemble
+
+    # --- interpretability (Step 9: src/interpret.py) -----------------------------------------
+    n_hard_examples: int = 20
+    n_example_predictions: int = 10  # rows in each of the correct/incorrect prediction CSVs
     lime_num_samples: int = 500  # perturbed texts per LIME explanation (seconds each on TF-IDF)
     shap_background_rows: int = 200  # training rows SHAP's linear explainer averages over
-    n_example_predictions: int = 10  # rows in each of the correct/incorrect prediction CSVs
-    tune_bert_train_rows: int = 5_000  # BERT Optuna trials are short runs on this many train rows
 
     # --- time budget (src/budget.py) -----------------------------------------------------
     # The wall time the whole run may take: notebook parameter TIME_BUDGET_MINUTES (the Go
@@ -204,10 +212,6 @@ class Config:
     # to fit it; NOTES.md and summary.txt say what was cut and why.
     time_budget_minutes: float = 0.0
     budget_margin_fraction: float = 0.05  # held back for what the estimates miss (at least 1 min)
-    # bert-base fine-tunes at ~1-3 rows/s on 2 CPU cores: when neither model_name nor
-    # fallback_model_name can see every fine-tuning row once in its share of the budget, this
-    # model (MiniLM-L6: 6 layers x 384, 22M parameters, ~30 rows/s on 2 cores) takes their place.
-    cpu_model_name: str = "sentence-transformers/all-MiniLM-L6-v2"
     finetune_min_rows: int = 1_000  # the budget never cuts below these (a step does at least this much)
     finetune_min_eval_rows: int = 200
     embed_min_rows: int = 1_000
@@ -246,17 +250,18 @@ class Config:
         base: dict[str, Any] = {"run_mode": run_mode}
         if run_mode == "smoke":
             base.update(
-                max_rows=None, min_rows_per_class=4, gridsearch_sample=2_000,
-                gridsearch_C=(1.0, 10.0), rf_sample=2_000, rf_n_estimators=30,
+                max_rows=None, min_rows_per_class=4,  # data and splits
+                tfidf_max_features=20_000,  # TF-IDF
+                gridsearch_sample=2_000, gridsearch_C=(1.0, 10.0), rf_sample=2_000, rf_n_estimators=30,  # baselines
                 lstm_sample=2_000, lstm_cpu_sample=2_000, lstm_vocab=5_000, lstm_epochs=2, lstm_batch_size=64,
-                model_name="tiny-bert", fallback_model_name="tiny-bert", max_length=48,
-                embed_max_rows=400, embed_batch_size=32, finetune_train_rows=600,
-                finetune_eval_rows=200, num_train_epochs=1.0, per_device_train_batch_size=16,
-                learning_rate=1e-3, n_trials=2, tune_sample=1_000, precheck_steps=4,
-                n_confused_classes=10, n_roc_classes=4, tfidf_max_features=20_000,
                 hybrid_encoders=("tiny-bert",), hybrid_cpu_encoders=("tiny-bert",), hybrid_cpu_max_rows=2_000,
-                hybrid_cpu_eval_rows=1_000,
-                hybrid_max_train_rows=2_000, cpu_model_name="tiny-bert",
+                hybrid_cpu_eval_rows=1_000, hybrid_max_train_rows=2_000,
+                model_name="tiny-bert", fallback_model_name="tiny-bert", cpu_model_name="tiny-bert",  # transformer
+                max_length=48, embed_max_rows=400, embed_batch_size=32,
+                finetune_train_rows=600, finetune_eval_rows=200, num_train_epochs=1.0,  # fine-tuning
+                per_device_train_batch_size=16, learning_rate=1e-3, precheck_steps=4,
+                n_trials=2, tune_sample=1_000,  # tuning
+                n_confused_classes=10, n_roc_classes=4,  # evaluation
             )
         base.update(overrides)
         return cls(**base)
