@@ -708,16 +708,6 @@ def standardize(df: pd.DataFrame, name: str, max_rows: Optional[int] = None,
     return df, info
 
 
-def describe_info(info: dict) -> str:
-    """One human line about what was loaded and dropped."""
-    return (f"{info['rows']:,} rows, {info['n_classes']} categories from {info['source']} "
-            f"({info['format']}); dropped {info['dropped_duplicates']} duplicates (same asin, or same title and "
-            f"category), {info['dropped_missing_category']} without category, {info['dropped_empty_text']} without "
-            f"text; {info.get('conflicting_titles', 0)} titles carry several categories "
-            f"({info.get('conflicting_rows', 0)} rows, kept in one split each); "
-            f"descriptions missing in {info['description_missing_frac']:.0%} of rows")
-
-
 def note_duplicates(paths, info: dict) -> None:
     """Say in NOTES.md how many rows the duplicate rule touched (Quick Start and Step 3)."""
     from project import record_note

@@ -226,12 +226,3 @@ def write_asaniczka(out_dir: str | os.PathLike, n_rows: int, seed: int = 42,
             part.to_csv(tmp, mode="w" if first else "a", header=first, index=False)
             first = False
     return prod, out / "amazon_categories.csv"
-
-
-def write_demo(raw_dir: str | os.PathLike, n_rows: int = 3000, seed: int = 42) -> Path:
-    """Write the plain-schema demo catalogue to raw_dir/demo_products.csv (atomically)."""
-    from project import atomic_to_csv
-
-    path = Path(raw_dir) / "demo_products.csv"
-    atomic_to_csv(make_catalogue(n_rows, seed), path)
-    return path

@@ -99,17 +99,3 @@ def write_requirements(paths) -> dict:
     atomic_write_text(paths.root / "environment.yml", env)
     return {"python": py, "packages": vers, "files": [str(paths.root / "requirements.txt"),
                                                       str(paths.root / "environment.yml")]}
-
-
-def describe_runtime() -> dict:
-    info = {"python": platform.python_version(), "platform": platform.platform()}
-    try:
-        import torch
-
-        info["torch"] = torch.__version__
-        info["cuda"] = torch.cuda.is_available()
-        if info["cuda"]:
-            info["gpu"] = torch.cuda.get_device_name(0)
-    except Exception as exc:  # noqa: BLE001
-        info["torch"] = f"unavailable ({exc})"
-    return info

@@ -15,10 +15,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
-
-COLAB_PROJECT_ROOT = "/content/drive/MyDrive/product_categorization_project"
-LOCAL_PROJECT_ROOT_ENV = "PROJECT_ROOT"
+from typing import Iterator
 
 TREE = (
     "data/raw",
@@ -41,16 +38,6 @@ def in_colab() -> bool:
     except ImportError:
         return False
     return True
-
-
-def resolve_project_root(override: str = "") -> str:
-    """Colab: the Drive path. Elsewhere: override, then $PROJECT_ROOT, then ./product_categorization_project."""
-    if override:
-        return os.path.abspath(override)
-    if in_colab():
-        return COLAB_PROJECT_ROOT
-    env = os.environ.get(LOCAL_PROJECT_ROOT_ENV, "")
-    return os.path.abspath(env or "product_categorization_project")
 
 
 @dataclass(frozen=True)
@@ -245,26 +232,3 @@ def should_skip(force: bool, step: str, *artifacts: os.PathLike | str) -> bool:
         print(f"[{step}] complete artifacts already exist; skipping (set FORCE=True to redo).")
         return True
     return False
-
-
-def human_size(path: os.PathLike | str) -> str:
-    p = Path(path)
-    n = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"
-
-
-def list_artifacts(paths: Paths, rel_only: bool = True) -> list[str]:
-    files = sorted(p for p in paths.root.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [str(p.relative_to(paths.root)) if rel_only else str(p) for p in files]
-
-
-def ensure_src_on_path(paths: Optional[Paths] = None) -> None:
-    import sys
-
-    src = str(paths.src) if paths else str(Path(__file__).resolve().parent)
-    if src not in sys.path:
-        sys.path.insert(0, src)
