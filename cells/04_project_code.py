@@ -37,6 +37,8 @@
 
 # %% src="project_docs.py" tags=["quickstart"]
 
+# %% src="reproduce.py" tags=["quickstart"]
+
 # %% src="device.py" tags=["quickstart"]
 
 # %% src="sampling.py" tags=["quickstart"]

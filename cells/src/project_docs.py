@@ -1,6 +1,6 @@
 """Step 1: the project's own documents in PROJECT_ROOT — README.md (the problem), NOTES.md
 (assumptions; later steps add their fallbacks), requirements.txt/environment.yml (versions
-present) and run_in_colab.sh (the commands this notebook runs, in order).
+present), run_in_colab.sh (every step's command, src/reproduce.py) and config_colab.yaml.
 
     import project_docs
     project_docs.run(cfg, paths)
@@ -33,34 +33,10 @@ ASSUMPTIONS = (
     "- Splits are stratified 80/10/10 with random_state=42; all sizes and seeds are in config_colab.yaml."
 )
 
-RUN_IN_COLAB = """#!/usr/bin/env bash
-# Commands this notebook runs, in order, to reproduce the pipeline outside the notebook UI.
-# Run from PROJECT_ROOT (in Colab: /content/drive/MyDrive/product_categorization_project).
-set -euo pipefail
-cd "$(dirname "$0")"
-export PYTHONPATH="$PWD/src:${PYTHONPATH:-}"
-export KERAS_BACKEND="${KERAS_BACKEND:-torch}"
-# Install only what the runtime lacks (never reinstall torch/numpy/pandas/transformers in Colab).
-python -c "import environment; environment.ensure_packages(in_colab=True)"
-python - <<'PY'
-import setup_run
-cfg, paths = setup_run.init("full", ".", "", 10000, False, "")
-import quickstart, eda, preprocess, feature_engineering, baselines, project_docs
-project_docs.run(cfg, paths)
-print(quickstart.run(cfg, paths))
-eda.run(cfg, paths)
-preprocess.run(cfg, paths)
-feature_engineering.run(cfg, paths)
-baselines.run(cfg, paths)
-PY
-# Later steps (BERT fine-tuning, tuning, evaluation, interpretability, export) follow the
-# notebook sections of the same names; see run_all_colab.sh when present.
-"""
-
-
 def run(cfg, paths) -> dict:
     """Write README.md, NOTES.md assumptions, requirements.txt/environment.yml, run_in_colab.sh."""
     import environment
+    import reproduce
     from project import atomic_write_text, log_summary, record_note
 
     readme = paths.readme
@@ -71,11 +47,9 @@ def run(cfg, paths) -> dict:
                       "REPORT/. NOTES.md lists assumptions and fallbacks; summary.txt logs each step.\n")
     record_note(paths, "assumptions", ASSUMPTIONS)
     req = environment.write_requirements(paths)
-    atomic_write_text(paths.root / "run_in_colab.sh", RUN_IN_COLAB)
-    (paths.root / "run_in_colab.sh").chmod(0o755)
-    cfg.save_yaml(str(paths.root / "config_colab.yaml"))
-    files = [str(readme), str(paths.notes), *req["files"], str(paths.root / "run_in_colab.sh"),
-             str(paths.root / "config_colab.yaml")]
+    script = reproduce.write_run_script(cfg, paths, "run_in_colab.sh")
+    config_yaml, _ = reproduce.write_config(cfg, paths)
+    files = [str(readme), str(paths.notes), *req["files"], str(script), str(config_yaml)]
     log_summary(paths, "Step 1 — setup", "Wrote README.md (problem), NOTES.md (assumptions), requirements.txt, "
                 f"environment.yml ({len(req['packages'])} packages, Python {req['python']}), run_in_colab.sh, "
                 "config_colab.yaml.")
