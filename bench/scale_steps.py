@@ -164,7 +164,7 @@ def main() -> None:
         print(f"{r['step']:<14}{r['status']:<9}{r['wall_s']:>9.1f}{r['peak_rss_mb']:>13,}  {det}")
     total = sum(r["wall_s"] for r in rows if r["step"] != "generate")
     print(f"total Steps 2-5 wall time: {total:.0f} s; max peak RSS: {max(r['peak_rss_mb'] for r in rows):,} MB")
-    from project import atomic_write_json
+    from atomic import atomic_write_json
 
     atomic_write_json(out / "scale_steps.json", {"rows": a.rows, "overrides": overrides, "steps": rows})
 

@@ -11,6 +11,10 @@
 
 # %% src="config.py" tags=["quickstart"]
 
+# %% src="atomic.py" tags=["quickstart"]
+
+# %% src="runlog.py" tags=["quickstart"]
+
 # %% src="project.py" tags=["quickstart"]
 
 # %% src="setup_run.py" tags=["quickstart"]

@@ -56,7 +56,7 @@ def build_project(paths, n: int = 300, seed: int = 0, with_models: bool = True, 
     from sklearn.naive_bayes import MultinomialNB
     from sklearn.pipeline import Pipeline
 
-    from project import atomic_joblib_dump, atomic_to_csv, atomic_write_json
+    from atomic import atomic_joblib_dump, atomic_to_csv, atomic_write_json
 
     df = make_rows(n, seed, descriptions)
     labels = sorted(df["category"].unique())

@@ -7,7 +7,7 @@ import pytest
 
 import budget
 from config import Config, DEFAULT_TIME_BUDGET_MINUTES
-from project import read_notes
+from runlog import read_notes
 
 
 class Clock:

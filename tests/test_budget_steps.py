@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from fixtures_part2 import build_project, smoke_cfg
-from project import read_notes
+from runlog import read_notes
 
 
 def test_a_small_time_budget_trains_the_lstm_on_fewer_rows(project):

@@ -373,16 +373,16 @@ def test_requirements_record_every_distribution_the_notebook_imports():
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
 def test_atomic_writes_and_temp_dirs_follow_the_umask(tmp_path, umask):
-    import project
+    import atomic
 
     old = os.umask(umask)
     try:
-        project.atomic_write_text(tmp_path / "a.txt", "x")
-        with project.atomic_path(tmp_path / "m.joblib") as tmp:
+        atomic.atomic_write_text(tmp_path / "a.txt", "x")
+        with atomic.atomic_path(tmp_path / "m.joblib") as tmp:
             Path(tmp).write_bytes(b"1")
         d = tmp_path / "made"
         d.mkdir(mode=0o700)
-        project.give_default_mode(d)
+        atomic.give_default_mode(d)
     finally:
         os.umask(old)
     for f in ("a.txt", "m.joblib"):

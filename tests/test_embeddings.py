@@ -11,7 +11,7 @@ import embeddings
 import fallback
 import tiny_model
 from fixtures_part2 import build_project, smoke_cfg
-from project import read_notes
+from runlog import read_notes
 
 
 def test_embeddings_fall_back_when_the_model_cannot_load(project):

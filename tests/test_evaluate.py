@@ -7,7 +7,7 @@ import pytest
 
 import evaluate
 from fixtures_part2 import copy_project, smoke_cfg, trained_root
-from project import read_notes
+from runlog import read_notes
 
 
 @pytest.fixture(scope="module")

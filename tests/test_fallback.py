@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import fallback
-from project import read_notes
+from runlog import read_notes
 
 
 def oom():

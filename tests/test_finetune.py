@@ -9,7 +9,8 @@ import torch
 import fallback
 import finetune
 from fixtures_part2 import build_project, smoke_cfg, trained_root
-from project import Paths, read_notes
+from project import Paths
+from runlog import read_notes
 
 
 @pytest.fixture(scope="module")

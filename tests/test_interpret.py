@@ -76,7 +76,7 @@ def test_linear_parts_sees_through_nested_feature_selection():
 
 
 def test_a_small_time_budget_explains_fewer_hard_examples_and_says_so(tmp_path_factory):
-    from project import read_notes
+    from runlog import read_notes
 
     paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("interp_budget"))
     res = interpret.run(smoke_cfg(paths, time_budget_minutes=0.02), paths)

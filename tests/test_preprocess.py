@@ -7,8 +7,8 @@ import pandas as pd
 from sklearn.base import clone
 
 import preprocess
-import project as project_mod
 from config import Config
+from runlog import read_notes
 
 
 def test_cleaning_toggles_and_text_cleaner_are_the_same_cleaning():
@@ -39,7 +39,7 @@ def test_run_writes_splits_label_map_notes_and_is_idempotent(project):
         assert (df["text_clean"] != "").all()
         assert all(lm["id2label"][str(i)] == c for i, c in zip(df["label"], df["category"]))
     assert set(frames["test"]["category"]) == set(frames["train"]["category"])  # stratified
-    notes = project_mod.read_notes(project)
+    notes = read_notes(project)
     rare = out["rare_classes"]
     assert f"{len(rare)} of " in notes["rare-classes"] and all(c in notes["rare-classes"] for c in rare[:60])
     # the note names the route this run took: nltk with its data, or the regex fallback offline
@@ -88,7 +88,7 @@ def test_no_title_sits_on_both_sides_of_the_split(project):
 
     keys = {s: set(data.title_key(load_split(project, s)["product_title"])) for s in ("train", "val", "test")}
     assert not keys["train"] & keys["test"] and not keys["train"] & keys["val"] and not keys["val"] & keys["test"]
-    note = project_mod.read_notes(project)["duplicate-titles"]
+    note = read_notes(project)["duplicate-titles"]
     assert "25 of 435 rows were dropped" in note and "25 titles carry more than one category (50 rows)" in note
 
 

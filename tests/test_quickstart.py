@@ -12,7 +12,7 @@ import pandas as pd
 import demo_data
 import quickstart
 from config import Config
-from project import read_notes
+from runlog import read_notes
 
 
 def test_quickstart_demo_writes_metrics_and_pipeline(project, capsys):

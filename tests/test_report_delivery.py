@@ -12,7 +12,7 @@ import delivery
 import report
 from config import Config
 from fixtures_part2 import copy_project, smoke_cfg, trained_root
-from project import read_notes
+from runlog import read_notes
 
 METRICS = pd.DataFrame([
     {"model": "baseline", "accuracy": 0.6412, "macro_precision": 0.6, "macro_recall": 0.55, "macro_f1": 0.5731,

@@ -43,7 +43,7 @@ def data_present(cfg, paths) -> Optional[str]:
 
 def save_upload(name: str, content: bytes, raw_dir: Path) -> list[Path]:
     """Store one uploaded file in data/raw: zips are extracted, a lone products CSV becomes amazon_products.csv."""
-    from project import atomic_write_bytes
+    from atomic import atomic_write_bytes
 
     raw_dir = Path(raw_dir)
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def save_upload(name: str, content: bytes, raw_dir: Path) -> list[Path]:
 
 def extract_zip(zip_path: Path, raw_dir: Path) -> list[Path]:
     """Extract the CSVs of a zip into raw_dir (flat names, atomically)."""
-    from project import atomic_path
+    from atomic import atomic_path
 
     out = []
     try:
@@ -165,7 +165,7 @@ def option_b_kaggle(cfg, paths, downloader: Optional[Callable[[str], str]] = Non
             raise AcquireError(msg)
         print(msg)
         return {"skipped": True, "source": None, "errors": errors}
-    from project import atomic_path
+    from atomic import atomic_path
 
     saved = []
     for f in sorted(folder.rglob("*")):
@@ -215,7 +215,8 @@ ASSIGNMENT_PATTERNS = ("*assignment*.pdf", "*assignment*.docx", "*assignment*.md
 
 def copy_assignment_doc(paths, search_dirs: Optional[list] = None) -> dict:
     """Copy an assignment document found on Drive into data/raw and record its path in NOTES.md."""
-    from project import atomic_path, record_note
+    from atomic import atomic_path
+    from runlog import record_note
 
     dirs = search_dirs if search_dirs is not None else [paths.root, paths.root.parent]
     found = []

@@ -266,7 +266,7 @@ def artifact_files(paths, include_lstm: bool = True) -> list[Path]:
 def _dump(obj, path, compress: int = 0) -> None:
     import joblib
 
-    from project import atomic_path
+    from atomic import atomic_path
 
     with atomic_path(path) as tmp:
         joblib.dump(obj, tmp, compress=compress)
@@ -278,7 +278,9 @@ def run(cfg, paths, models: Iterable[str] = SKLEARN_MODELS, include_lstm: bool =
 
     import feature_engineering as fe
     import lstm
-    from project import atomic_to_csv, log_summary, record_note, should_skip
+    from atomic import atomic_to_csv
+    from project import should_skip
+    from runlog import log_summary, record_note
     from splits import load_label_map, load_split
 
     files = artifact_files(paths, include_lstm)
@@ -311,7 +313,7 @@ def run(cfg, paths, models: Iterable[str] = SKLEARN_MODELS, include_lstm: bool =
     best_name = best[0]
     import shutil
 
-    from project import atomic_path
+    from atomic import atomic_path
 
     with atomic_path(paths.models / "baseline.joblib") as tmp:
         shutil.copyfile(paths.models / MODEL_FILES[best_name], tmp)

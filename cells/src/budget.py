@@ -388,7 +388,8 @@ class Budget:
     def save(self, write_logs: bool = False) -> None:
         if self.paths is None:
             return
-        from project import atomic_write_json, log_summary, record_note
+        from atomic import atomic_write_json
+        from runlog import log_summary, record_note
 
         atomic_write_json(self.paths.experiments / STATE_FILE, self.to_dict())
         if write_logs:

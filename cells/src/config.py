@@ -275,7 +275,7 @@ class Config:
 
     def save_yaml(self, path: str, extra: Optional[dict] = None) -> None:
         import yaml
-        from project import atomic_write_text
+        from atomic import atomic_write_text
 
         doc = {"config": self.to_dict()}
         if extra:

@@ -250,7 +250,7 @@ def download_url(url: str, root: Path, timeout: float = 60.0) -> Path:
             name += ".zip" if fh.read(4) == b"PK\x03\x04" else ".csv"
     target = folder / name
     os.replace(part, target)
-    from project import atomic_write_json
+    from atomic import atomic_write_json
 
     atomic_write_json(marker, {"url": url, "file": name, "bytes": size,
                                "downloaded_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
@@ -287,7 +287,7 @@ def download_kaggle(handle: str, root: Path) -> Path:
         return got
     shutil.rmtree(folder, ignore_errors=True)  # an earlier unfinished download of ours
     os.replace(tmp, folder)
-    from project import atomic_write_json
+    from atomic import atomic_write_json
 
     atomic_write_json(marker, {"handle": handle, "downloaded_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())})
     return folder
@@ -544,7 +544,7 @@ def _write_cache(df: pd.DataFrame, info: dict, path: Path, key: str) -> bool:
         import pyarrow.parquet as pq
     except ImportError:
         return False
-    from project import atomic_path
+    from atomic import atomic_path
 
     step = _CACHE_SLICE_ROWS
     try:
@@ -710,7 +710,7 @@ def standardize(df: pd.DataFrame, name: str, max_rows: Optional[int] = None,
 
 def note_duplicates(paths, info: dict) -> None:
     """Say in NOTES.md how many rows the duplicate rule touched (Quick Start and Step 3)."""
-    from project import record_note
+    from runlog import record_note
 
     record_note(paths, "duplicate-titles",
                 f"{info['dropped_duplicates']:,} of {info['rows_read']:,} rows were dropped as duplicates (the same asin, "

@@ -44,7 +44,8 @@ def _metrics_rows(paths) -> list[dict[str, Any]]:
 
 def save_notebook(paths, built_notebook: Optional[str] = None) -> tuple[Optional[Path], str]:
     """Save the notebook to PROJECT_ROOT; returns (path or None, how)."""
-    from project import atomic_write_text, in_colab
+    from atomic import atomic_write_text
+    from project import in_colab
 
     target = paths.root / NOTEBOOK_NAME
     if in_colab():
@@ -75,7 +76,7 @@ def save_notebook(paths, built_notebook: Optional[str] = None) -> tuple[Optional
 def run(cfg, paths, built_notebook: Optional[str] = None) -> dict[str, Any]:
     """Write run_all_colab.sh, config_colab.yaml and the final summary; save the notebook."""
     import reproduce
-    from project import log_summary
+    from runlog import log_summary
 
     sh = reproduce.write_run_script(cfg, paths, "run_all_colab.sh")
     yaml_path, used = reproduce.write_config(cfg, paths)
@@ -105,7 +106,7 @@ def key_artifacts(paths, nb_path: Optional[Path] = None) -> list[str]:
 
 def final_message(cfg, paths) -> str:
     """The closing message: exact paths, how to share the notebook, how to run it."""
-    from project import log_summary
+    from runlog import log_summary
 
     nb = paths.root / NOTEBOOK_NAME
     drive_rel = str(nb).split("/content/drive/", 1)[-1] if str(nb).startswith("/content/drive/") else None

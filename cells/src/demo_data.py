@@ -209,7 +209,7 @@ def write_asaniczka(out_dir: str | os.PathLike, n_rows: int, seed: int = 42,
     """Write amazon_products.csv + amazon_categories.csv of `n_rows` in chunks (low RAM)."""
     from tqdm.auto import tqdm
 
-    from project import atomic_path, atomic_to_csv
+    from atomic import atomic_path, atomic_to_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

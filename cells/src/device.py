@@ -55,7 +55,7 @@ def describe(info: dict[str, Any]) -> str:
 
 def run(cfg, paths) -> dict[str, Any]:
     """Print and log the device this run trains on."""
-    from project import log_summary
+    from runlog import log_summary
 
     info = device_info()
     text = describe(info)

@@ -38,7 +38,7 @@ def _plt():
 
 
 def plot_top_categories(counts: pd.Series, path, top: int = 20) -> None:
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     plt = _plt()
     c = counts.head(top)[::-1]
@@ -56,7 +56,7 @@ def plot_top_categories(counts: pd.Series, path, top: int = 20) -> None:
 
 def plot_lengths(text: pd.Series, path, what: str) -> dict:
     """Histogram of lengths in chars and tokens; an explanatory PNG when the column is empty."""
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     plt = _plt()
     present = text[text != ""]
@@ -89,7 +89,7 @@ def plot_lengths(text: pd.Series, path, what: str) -> dict:
 
 def plot_imbalance(counts: pd.Series, path) -> dict:
     """Every class's size, sorted; log scale when max/min > 50 (248 names: no tick labels)."""
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     plt = _plt()
     vals = counts.sort_values(ascending=False).to_numpy()
@@ -118,7 +118,8 @@ def plot_imbalance(counts: pd.Series, path) -> dict:
 def run(cfg, paths, df: Optional[pd.DataFrame] = None, info: Optional[dict] = None) -> dict:
     """Load the data, compute the EDA tables and write the 4 PNGs (skips when they exist)."""
     import data
-    from project import log_summary, record_note, should_skip
+    from project import should_skip
+    from runlog import log_summary, record_note
 
     t0 = time.perf_counter()
     if df is None:

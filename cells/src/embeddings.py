@@ -87,7 +87,9 @@ def run(cfg, paths) -> dict[str, Any]:
     import budget
     import fallback
     import finetune
-    from project import atomic_path, atomic_write_json, log_summary, should_skip
+    from atomic import atomic_path, atomic_write_json
+    from project import should_skip
+    from runlog import log_summary
     from sampling import stratified_cap
     from splits import load_split
 
@@ -203,7 +205,9 @@ def train_classifier(cfg, paths) -> dict[str, Any]:
 
     import baselines
     from evaluate import scores
-    from project import atomic_path, atomic_to_csv, log_summary, should_skip
+    from atomic import atomic_path, atomic_to_csv
+    from project import should_skip
+    from runlog import log_summary
     from splits import load_label_map
 
     out = paths.models / CLASSIFIER_FILE

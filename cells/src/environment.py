@@ -86,7 +86,7 @@ def installed_versions(names=RECORDED) -> dict[str, str]:
 
 def write_requirements(paths) -> dict:
     """requirements.txt and environment.yml with the versions present in this runtime."""
-    from project import atomic_write_text
+    from atomic import atomic_write_text
 
     vers = installed_versions()
     py = platform.python_version()

@@ -93,7 +93,7 @@ def plot_confusion(cm: np.ndarray, labels: list[str], idx: np.ndarray, path: Pat
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     sub = cm[np.ix_(idx, idx)].astype(float)
     if normalized:
@@ -129,7 +129,7 @@ def plot_roc(y_true: list[str], probs: np.ndarray, classes: list[str], n: int, p
     import matplotlib.pyplot as plt
     from sklearn.metrics import auc, roc_curve
 
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     y = np.asarray(y_true)
     counts = {c: int((y == c).sum()) for c in classes}
@@ -252,7 +252,9 @@ def run(cfg, paths, models: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     import pandas as pd
 
     import ensemble
-    from project import atomic_to_csv, atomic_write_json, log_summary, record_note, should_skip
+    from atomic import atomic_to_csv, atomic_write_json
+    from project import should_skip
+    from runlog import log_summary, record_note
     from sampling import stratified_cap
     from splits import load_label_map, load_split
 
@@ -355,7 +357,7 @@ def _reports(cfg, paths, name: str, y_true, probs, classes, plots: list, rocs: d
     import pandas as pd
     from sklearn.metrics import classification_report, confusion_matrix
 
-    from project import atomic_to_csv, atomic_write_text
+    from atomic import atomic_to_csv, atomic_write_text
 
     y_pred = [classes[i] for i in probs.argmax(axis=1)]
     report = classification_report(y_true, y_pred, zero_division=0, digits=4)

@@ -190,7 +190,7 @@ def _exhausted_message(topic: str, history: list[dict[str, Any]]) -> str:
 
 def _record(paths, topic: str, history: list[dict[str, Any]], current: Optional[dict[str, Any]],
             succeeded: bool = False) -> None:
-    from project import record_note
+    from runlog import record_note
 
     lines = []
     for h in history:

@@ -91,7 +91,7 @@ def load_matrix(paths, split: str) -> sp.csr_matrix:
 
 
 def _save_npz(path, X) -> None:
-    from project import atomic_path
+    from atomic import atomic_path
 
     with atomic_path(path, suffix=".npz") as tmp:
         sp.save_npz(tmp, X, compressed=False)
@@ -101,7 +101,9 @@ def run(cfg, paths) -> dict:
     """Fit TF-IDF on train, save it, and save the transformed splits."""
     import joblib
 
-    from project import atomic_joblib_dump, log_summary, record_note, should_skip
+    from atomic import atomic_joblib_dump
+    from project import should_skip
+    from runlog import log_summary, record_note
     from splits import load_split
 
     files = artifact_files(paths)

@@ -153,7 +153,7 @@ def find_resume_checkpoint(ckpt_root: os.PathLike | str, paths=None) -> Optional
     for _, d in sorted(found, reverse=True):
         if is_complete_checkpoint(d):
             if skipped and paths is not None:
-                from project import record_note
+                from runlog import record_note
 
                 record_note(paths, "resume: Step 6 half-written checkpoints",
                             f"Skipped half-written checkpoint(s) {', '.join(skipped)} (missing trainer_state.json "
@@ -161,7 +161,7 @@ def find_resume_checkpoint(ckpt_root: os.PathLike | str, paths=None) -> Optional
             return str(d)
         skipped.append(d.name)
     if skipped and paths is not None:
-        from project import record_note
+        from runlog import record_note
 
         record_note(paths, "resume: Step 6 half-written checkpoints",
                     f"Found only half-written checkpoint(s) {', '.join(skipped)}; training starts from scratch.")
@@ -185,7 +185,7 @@ def save_final(trainer, tokenizer, final_dir: os.PathLike | str, info: dict[str,
     tokenizer.save_pretrained(str(tmp))
     # The marker goes last: its presence means everything before it was written.
     (tmp / FINAL_MARKER).write_text(json.dumps(info, indent=2, default=str) + "\n", encoding="utf-8")
-    from project import give_default_mode
+    from atomic import give_default_mode
 
     give_default_mode(tmp)  # safetensors writes the weights 0600
     if final.exists():
@@ -526,7 +526,7 @@ def plot_training_curve(log_history: list[dict[str, Any]], path, title: str) -> 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     curve = training_curve(log_history)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -660,7 +660,7 @@ def resume_sizing(ckpt_root: os.PathLike | str, fp: dict[str, Any], paths, remov
     under ckpt_root carry the same fingerprint; a resumed run keeps it, since the Trainer's
     schedule and data order rest on it. Checkpoints made for other data, labels or training
     config are removed (remove=True) and NOTES.md says why; None means: size and start afresh."""
-    from project import record_note
+    from runlog import record_note
 
     root = Path(ckpt_root)
     ckpts = sorted(d for d in root.glob("checkpoint-*") if d.is_dir()) if root.is_dir() else []
@@ -687,7 +687,7 @@ def resume_sizing(ckpt_root: os.PathLike | str, fp: dict[str, Any], paths, remov
 
 
 def write_fingerprint(ckpt_root: os.PathLike | str, fp: dict[str, Any], sizing: dict[str, Any]) -> None:
-    from project import atomic_write_json
+    from atomic import atomic_write_json
 
     Path(ckpt_root).mkdir(parents=True, exist_ok=True)
     atomic_write_json(Path(ckpt_root) / FINGERPRINT_FILE, {"fingerprint": fp, "sizing": sizing})
@@ -916,7 +916,8 @@ def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None)
     import budget
     import device as device_mod
     import fallback
-    from project import log_summary, record_note, should_skip
+    from project import should_skip
+    from runlog import log_summary, record_note
     from sampling import stratified_cap
 
     final = paths.bert_final

@@ -188,7 +188,7 @@ def resolve_encoders(cfg, paths, texts: Sequence[str], names: Sequence[str] = ()
     import shutil
 
     import tiny_model
-    from project import record_note
+    from runlog import record_note
 
     names = list(names) or list(encoder_names(cfg))
     root = paths.models / ENCODER_DIR
@@ -234,7 +234,7 @@ def _save_encoder(source: str, target: Path) -> None:
     import tempfile
 
     from embeddings import load_encoder
-    from project import give_default_mode
+    from atomic import give_default_mode
 
     if Path(source).resolve() == target.resolve():
         return
@@ -271,7 +271,9 @@ def run(cfg, paths) -> dict[str, Any]:
     import preprocess
     from evaluate import scores
     from inference import in_slices
-    from project import atomic_path, atomic_to_csv, log_summary, record_note, should_skip
+    from atomic import atomic_path, atomic_to_csv
+    from project import should_skip
+    from runlog import log_summary, record_note
     from sampling import stratified_cap
     from splits import load_split
 

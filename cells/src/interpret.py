@@ -91,7 +91,7 @@ def lime_explain(predictor, rows, out_dir: Path, num_samples: int, seed: int, st
     from tqdm.auto import tqdm
 
     import inference
-    from project import atomic_savefig, atomic_write_text
+    from atomic import atomic_savefig, atomic_write_text
 
     classes = list(predictor.classes)
     explainer = LimeTextExplainer(class_names=classes, random_state=seed)
@@ -129,7 +129,7 @@ def shap_explain(predictor, rows, background_texts: list[str], out_dir: Path, st
     import shap
 
     import inference
-    from project import atomic_savefig, atomic_write_text
+    from atomic import atomic_savefig, atomic_write_text
 
     parts = _linear_parts(predictor.pipeline)
     if parts is None:
@@ -180,7 +180,9 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
     import pandas as pd
 
     import inference
-    from project import atomic_to_csv, log_summary, record_note, should_skip
+    from atomic import atomic_to_csv
+    from project import should_skip
+    from runlog import log_summary, record_note
     from sampling import stratified_cap
     from splits import load_split
 

@@ -143,7 +143,7 @@ def plot_curve(history: dict[str, list[float]], path, title: str) -> None:
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     ep = np.arange(1, len(history["loss"]) + 1)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -176,7 +176,7 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     import keras
 
     from evaluate import scores
-    from project import atomic_path, atomic_write_json
+    from atomic import atomic_path, atomic_write_json
     from sampling import stratified_cap
     from splits import load_label_map
 

@@ -186,7 +186,7 @@ def train_local_wordpiece(texts: list[str], vocab_size: int = 8000, save_dir: Op
     if save_dir:
         from pathlib import Path
 
-        from project import atomic_path
+        from atomic import atomic_path
 
         Path(save_dir).mkdir(parents=True, exist_ok=True)
         with atomic_path(Path(save_dir) / "tokenizer.json") as tmp:
@@ -203,7 +203,7 @@ def tokenization_demo(df: pd.DataFrame, cfg, paths, n: int = 3) -> pd.DataFrame:
     # "tiny-bert" (smoke runs) names a model built locally, not a Hub id: never look it up online.
     htoks, hroute, _ = hf_route(texts, tiny_model.resolve_one(cfg.model_name, paths), train_texts=sample,
                                 save_dir=str(paths.models / "local_wordpiece"))
-    from project import record_note
+    from runlog import record_note
 
     record_note(paths, "tokenization", f"- nltk/spaCy route: {nroute}\n- Hugging Face route: {hroute}\n"
                 "- spaCy is not used: en_core_web_sm needs a download; nltk (or its regex fallback) covers the classic route.")
@@ -287,7 +287,9 @@ def split_files(paths) -> list:
 
 def run(cfg, paths, df: Optional[pd.DataFrame] = None, info: Optional[dict] = None) -> dict:
     """Clean, drop empty/rare, split 80/10/10 stratified (seed), save splits + label map."""
-    from project import atomic_to_csv, atomic_write_json, log_summary, record_note, should_skip
+    from atomic import atomic_to_csv, atomic_write_json
+    from project import should_skip
+    from runlog import log_summary, record_note
 
     if should_skip(cfg.force, "step3", *split_files(paths)):
         from splits import load_label_map

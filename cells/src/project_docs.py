@@ -37,7 +37,8 @@ def run(cfg, paths) -> dict:
     """Write README.md, NOTES.md assumptions, requirements.txt/environment.yml, run_in_colab.sh."""
     import environment
     import reproduce
-    from project import atomic_write_text, log_summary, record_note
+    from atomic import atomic_write_text
+    from runlog import log_summary, record_note
 
     readme = paths.readme
     # README.md may later be extended by the report step: only (re)write our section header block

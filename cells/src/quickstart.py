@@ -39,7 +39,8 @@ def run(cfg, paths) -> dict:
     import data
     import feature_engineering as fe
     import preprocess
-    from project import atomic_joblib_dump, atomic_write_json, log_summary, record_note
+    from atomic import atomic_joblib_dump, atomic_write_json
+    from runlog import log_summary, record_note
 
     t_start = time.perf_counter()
     df, info = data.load_dataset(cfg, paths)

@@ -57,7 +57,7 @@ def md_table(df, floatfmt: str = "{:.4f}") -> str:
 
 def build_markdown(cfg, paths) -> str:
     """The report text; every number is read from an artifact written by an earlier step."""
-    from project import read_notes
+    from runlog import read_notes
 
     rel = lambda p: "../" + str(Path(p).relative_to(paths.root)).replace("\\", "/")  # noqa: E731
     out = ["# Amazon product categorization: final report", "",
@@ -151,7 +151,7 @@ def render_pdf_fpdf(md: str, out: Path, base_dir: Path) -> Path:
     """Minimal markdown -> PDF: headings, paragraphs, pipe tables, images, bold/code markers stripped."""
     from fpdf import FPDF
 
-    from project import atomic_path
+    from atomic import atomic_path
 
     regular, bold = _font_paths()
     pdf = FPDF(format="A4")
@@ -276,7 +276,7 @@ def trim_notebook(nb: dict, first_heading: str = "## Step 8") -> dict:
 def build_summary_notebook(paths, md: str) -> tuple[Path, str]:
     import nbformat
 
-    from project import atomic_write_text
+    from atomic import atomic_write_text
 
     nb, source = find_source_notebook(paths)
     target = paths.notebooks / "summary.ipynb"
@@ -298,7 +298,8 @@ def build_summary_notebook(paths, md: str) -> tuple[Path, str]:
 
 def run(cfg, paths) -> dict[str, Any]:
     """Write REPORT/final_report.md and .pdf and notebooks/summary.ipynb (always regenerated: cheap)."""
-    from project import atomic_write_text, log_summary, record_note
+    from atomic import atomic_write_text
+    from runlog import log_summary, record_note
 
     paths.report.mkdir(parents=True, exist_ok=True)
     md = build_markdown(cfg, paths)

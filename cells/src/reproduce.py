@@ -181,7 +181,7 @@ def run_script(name: str, run_mode: str = "full") -> str:
 
 def write_run_script(cfg, paths, name: str) -> Path:
     """Write PROJECT_ROOT/<name> (executable)."""
-    from project import atomic_write_text
+    from atomic import atomic_write_text
 
     path = paths.root / name
     atomic_write_text(path, run_script(name, cfg.run_mode))
@@ -191,7 +191,7 @@ def write_run_script(cfg, paths, name: str) -> Path:
 
 def used_settings(paths) -> dict[str, Any]:
     """What the run actually did (may differ from cfg after fallbacks or tuning)."""
-    from project import read_notes
+    from runlog import read_notes
 
     out: dict[str, Any] = {}
     info_f = paths.bert_final / "training_info.json"

@@ -40,7 +40,7 @@ def build_tiny_bert(texts: Iterable[str], out_dir: os.PathLike | str, vocab_size
     from tokenizers import BertWordPieceTokenizer
     from transformers import BertConfig, BertModel, BertTokenizer
 
-    from project import give_default_mode
+    from atomic import give_default_mode
 
     texts = [str(t) for t in texts if isinstance(t, str) and t.strip()]
     if not texts:

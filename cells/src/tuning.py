@@ -42,7 +42,7 @@ def plot_history(trials: list[dict[str, Any]], path, title: str, metric: str = "
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from project import atomic_savefig
+    from atomic import atomic_savefig
 
     done = [t for t in trials if t["value"] is not None]
     xs = [t["number"] for t in done]
@@ -204,7 +204,9 @@ def run(cfg, paths) -> dict[str, Any]:
     """Run the Optuna study chosen by cfg.tune_bert; save every trial as JSON and a history plot."""
     import json
 
-    from project import atomic_write_json, log_summary, should_skip
+    from atomic import atomic_write_json
+    from project import should_skip
+    from runlog import log_summary
 
     target = "bert" if cfg.tune_bert else "tfidf"
     out_json = paths.experiments / "optuna_results.json"
@@ -257,7 +259,9 @@ def apply_tfidf(cfg, paths, result: dict[str, Any]) -> dict[str, Any]:
     import pandas as pd
 
     import baselines
-    from project import atomic_path, atomic_to_csv, atomic_write_json, log_summary, should_skip
+    from atomic import atomic_path, atomic_to_csv, atomic_write_json
+    from project import should_skip
+    from runlog import log_summary
     from sampling import stratified_cap
     from splits import load_split
 
@@ -342,7 +346,7 @@ def apply_bert(cfg, paths, result: dict[str, Any]) -> dict[str, Any]:
     if info_path.is_file():  # mark the final model as the tuned one (the next run then skips)
         info = json.loads(info_path.read_text(encoding="utf-8"))
         info["tuned_params"] = best
-        from project import atomic_write_text
+        from atomic import atomic_write_text
 
         atomic_write_text(info_path, json.dumps(info, indent=2, default=str) + "\n")
     return {"model": "bert", "params": best, "val_accuracy": res.get("val_accuracy"),
