@@ -188,7 +188,8 @@ class Config:
 
     # --- hyperparameter tuning (Step 7: src/tuning.py) --------------------------------------
     tune_bert: bool = False  # False: tune the TF-IDF baseline; True: tune BERT
-    tune_model: str = "best"  # the TF-IDF model tuned: best (Step 5's, by validation) | logreg | linear_svc | naive_bayes
+    # the TF-IDF model tuned: best (Step 5's, by validation) | logreg | linear_svc | naive_bayes
+    tune_model: str = "best"
     n_trials: int = 12
     tune_sample: int = 50_000
     tune_bert_train_rows: int = 5_000  # BERT Optuna trials are short runs on this many train rows

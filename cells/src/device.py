@@ -14,12 +14,15 @@ from typing import Any
 
 
 def device_info() -> dict[str, Any]:
-    """What torch sees: CUDA availability, GPU name/memory/capability, CPU count."""
-    import torch
-
+    """What torch sees: CUDA availability, GPU name/memory/capability, CPU count. `device` is the
+    GPU's name or "cpu". Without torch (the Quick Start's own environment has none) it is the CPU."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
     info: dict[str, Any] = {
-        "cuda_available": bool(torch.cuda.is_available()),
-        "torch_version": torch.__version__,
+        "cuda_available": bool(torch is not None and torch.cuda.is_available()),
+        "torch_version": torch.__version__ if torch is not None else None,
         "cpu_count": os.cpu_count() or 1,
         "gpu_name": None,
         "gpu_memory_gb": None,

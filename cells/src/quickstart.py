@@ -20,23 +20,13 @@ import numpy as np
 import pandas as pd
 
 
-def device() -> str:
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            return f"cuda ({torch.cuda.get_device_name(0)})"
-    except Exception:  # noqa: BLE001 - torch absent or broken CUDA: the quick start is CPU-only anyway
-        pass
-    return "cpu"
-
-
 def run(cfg, paths) -> dict:
     """Train and evaluate the tiny baseline; returns the metrics dict (also saved as JSON)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
 
     import data
+    import device
     import feature_engineering as fe
     import preprocess
     from atomic import atomic_joblib_dump, atomic_write_json
@@ -86,7 +76,7 @@ def run(cfg, paths) -> dict:
     dataset = "demo" if info.get("demo") else f"{info['format']}: {info['source']}"
     result = {"accuracy": round(m["accuracy"], 4), "macro_f1": round(m["macro_f1"], 4), "n_train": int(len(Xtr)),
               "n_test": int(len(Xte)), "n_classes": int(pd.Series(y).nunique()),
-              "train_seconds": round(train_seconds, 2), "device": device(), "dataset": dataset,
+              "train_seconds": round(train_seconds, 2), "device": device.device_info()["device"], "dataset": dataset,
               "data_source": info.get("data_source", "demo"), "n_rows": int(info["rows"]),
               "total_seconds": round(time.perf_counter() - t_start, 2)}
     atomic_write_json(paths.results / "quickstart_metrics.json", result)

@@ -162,14 +162,15 @@ def run_script(name: str, run_mode: str = "full") -> str:
         'export PROJECT_ROOT="$PWD"',
         'export PYTHONPATH="$PWD/src:${PYTHONPATH:-}"',
         'export KERAS_BACKEND="${KERAS_BACKEND:-torch}"',
-        f'export RUN_MODE="${{RUN_MODE:-{run_mode}}}"  # quickstart | smoke | full: another mode starts from its defaults',
+        "# RUN_MODE=quickstart|smoke|full: a mode other than the saved one starts from that mode's defaults",
+        f'export RUN_MODE="${{RUN_MODE:-{run_mode}}}"',
         'if [ "${1:-}" = notebook ]; then',
         f'  papermill {NOTEBOOK_NAME} notebooks/executed_run_all.ipynb -p RUN_MODE "$RUN_MODE" '
         '-p PROJECT_ROOT_OVERRIDE "$PWD"',
         "  exit 0",
         "fi",
-        "# Only what the runtime lacks (never torch/numpy/pandas/transformers again in Colab).",
-        'python -c "import environment; environment.ensure_packages()"  # installs in Colab; elsewhere it lists what is missing',
+        "# The install cell's extras: installed in Colab (only what is missing), listed elsewhere.",
+        'python -c "import environment; environment.ensure_packages()"',
         "steps=()",
         'step() { steps+=("$1"); }',
     ]
