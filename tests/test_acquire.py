@@ -132,8 +132,10 @@ def test_option_a_upload_of_the_two_zips_or_the_two_csvs(project, tmp_path):
 def test_option_a_and_b_skip_when_the_data_path_is_a_url_or_handle_or_the_parent_has_data(project, tmp_path):
     for spec in ("https://example.com/amazon.zip", "asaniczka/amazon-products-dataset-2023-1-4m-products"):
         assert acquire.option_a_upload(_cfg(project, data_path=spec), project)["source"] == spec
-    with pytest.raises(acquire.AcquireError, match="does not exist"):
-        acquire.option_a_upload(_cfg(project, data_path=str(tmp_path / "nope.csv")), project)
+    # a local DATA_PATH that does not exist: the loader's own one-line message (bad input, exit 2)
+    for option in (acquire.option_a_upload, acquire.option_b_kaggle):
+        with pytest.raises(data.DataError, match=r"nope\.csv: no such file or folder; give a CSV, a zip"):
+            option(_cfg(project, data_path=str(tmp_path / "nope.csv")), project)
     import project as project_mod
 
     parent = project_mod.make_tree(str(tmp_path / "top"))
@@ -142,3 +144,26 @@ def test_option_a_and_b_skip_when_the_data_path_is_a_url_or_handle_or_the_parent
     cfg = _cfg(child, parent_project_root=str(parent.root))
     assert acquire.option_b_kaggle(cfg, child)["source"] == str(parent.raw)
     assert not any(child.raw.iterdir())
+
+
+def test_an_uploaded_zip_is_read_as_the_loader_reads_zips(project):
+    """One zip reader: the upload keeps exactly the CSVs the loader would see in the zip (no macOS
+    resource forks, no hidden files), and a bad zip is a one-line DataError naming the upload."""
+    prod, cats = demo_data.make_asaniczka(300, n_categories=10)
+    files = {"amazon/amazon_products.csv": prod.to_csv(index=False),
+             "amazon/amazon_categories.csv": cats.to_csv(index=False),
+             "__MACOSX/amazon/._amazon_products.csv": "\x00\x05\x16\x07", "amazon/.hidden.csv": "a,b\n1,2\n",
+             "amazon/readme.txt": "hello"}
+    up = {"archive.zip": _zip_bytes(files)}
+    (project.root.parent / "archive.zip").write_bytes(up["archive.zip"])
+    seen = sorted(t.member for t in data.zip_tables(project.root.parent / "archive.zip"))
+    out = acquire.option_a_upload(_cfg(project), project, uploader=lambda: up)
+    assert sorted(p.split("/")[-1] for p in out["files"]) == sorted(m.split("/")[-1] for m in seen) \
+        == ["amazon_categories.csv", "amazon_products.csv"]
+    assert sorted(p.name for p in project.raw.iterdir()) == ["amazon_categories.csv", "amazon_products.csv"]
+    for content, needle in ((b"not a zip", "not a valid zip file"), (b"", "the file is empty (0 bytes)"),
+                            (_zip_bytes({"readme.txt": "hi"}), "the zip holds no CSV file")):
+        with pytest.raises(data.DataError) as exc:
+            acquire.save_upload("my upload.zip", content, project.raw / "other")
+        assert str(exc.value).startswith("my upload.zip: ") and needle in str(exc.value), str(exc.value)
+        assert not any((project.raw / "other").iterdir())  # the temporary copy is gone too

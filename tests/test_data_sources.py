@@ -335,6 +335,14 @@ BAD = {
     "no such file": (lambda d: d / "nope.csv", "no such file or folder"),
     "header only": (lambda d: _write(d / "h.csv", "title,category\n"), "has a header but no rows"),
     "zip without CSV": (lambda d: _zip_with(d / "x.zip", {"readme.txt": "hi"}), "no CSV files found"),
+    "folder without CSV": (lambda d: _write(d / "README.txt", "title,category\nmug,K\n") and
+                           _write(d / "notes.tsv", "title\tcategory\n") and d, "no CSV files found in"),
+    "wrong columns": (lambda d: _write(d / "shop.csv", "a,b,c\n1,2,3\n"),
+                      "no CSV with a title-like column (product_title, title"),
+    "no category column": (lambda d: _write(d / "shop.csv", "title,price\nmug,3\n"), "no category column"),
+    "two product tables, no member": (lambda d: _zip_with(d / "shops.zip", {"a.csv": "title,category\nmug,K\n",
+                                                                            "b.csv": "title,category\npen,O\n"}),
+                                      "several CSVs look like product tables; choose one with SOURCE!MEMBER"),
 }
 
 

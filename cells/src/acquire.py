@@ -1,11 +1,13 @@
 """Getting the raw data into PROJECT_ROOT/data/raw/ (Option A upload, Option B Kaggle) and
 copying the assignment document from Drive.
 
-Both options skip with a message when usable data is already present (DATA_PATH set: a path,
-URL or Kaggle handle, which the loader reads itself; or CSV/zip files in data/raw or in the parent
-project's data/raw), so re-running the notebook never re-downloads 1.4M rows.
-In Colab, a failure raises `AcquireError` telling the user what to do; elsewhere the cells
-explain and do nothing.
+Both options skip with a message when usable data is already present (data.find_source, the
+loader's own search: DATA_PATH set to a path, URL or Kaggle handle, which the loader reads itself;
+or CSV/zip files in data/raw or in the parent project's data/raw), so re-running the notebook never
+re-downloads 1.4M rows. A zip is opened by the loader's zip reader (data.zip_tables), so an upload
+and a DATA_PATH zip agree on which CSVs it holds; a bad one is a DataError, like any bad input.
+In Colab, a failure to obtain the data raises `AcquireError` telling the user what to do;
+elsewhere the cells explain and do nothing.
 
     import acquire
     acquire.option_a_upload(cfg, paths)     # Colab upload widget
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -25,20 +26,6 @@ KAGGLE_DATASET = "asaniczka/amazon-products-dataset-2023-1-4m-products"
 
 class AcquireError(RuntimeError):
     """The data could not be obtained; the message says how to provide it manually."""
-
-
-def data_present(cfg, paths) -> Optional[str]:
-    """Where usable data already is (DATA_PATH, data/raw, the parent project's data/raw), else None.
-
-    The same search as the loader's (data.find_source); a URL or Kaggle handle in DATA_PATH counts
-    as present (the loader downloads it)."""
-    import data
-
-    if cfg.data_path:
-        spec = data.parse_source(cfg.data_path)
-        if spec.kind == "path" and not Path(spec.target).exists():
-            raise AcquireError(f"DATA_PATH={cfg.data_path!r} does not exist.")
-    return data.find_source(cfg, paths)
 
 
 def save_upload(name: str, content: bytes, raw_dir: Path) -> list[Path]:
@@ -52,7 +39,7 @@ def save_upload(name: str, content: bytes, raw_dir: Path) -> list[Path]:
         tmp = raw_dir / f".{safe}.part"
         tmp.write_bytes(content)
         try:
-            return extract_zip(tmp, raw_dir)
+            return extract_zip(tmp, raw_dir, label=safe)
         finally:
             tmp.unlink(missing_ok=True)
     low = safe.lower()
@@ -62,25 +49,21 @@ def save_upload(name: str, content: bytes, raw_dir: Path) -> list[Path]:
     return [target]
 
 
-def extract_zip(zip_path: Path, raw_dir: Path) -> list[Path]:
-    """Extract the CSVs of a zip into raw_dir (flat names, atomically)."""
+def extract_zip(zip_path: Path, raw_dir: Path, label: str = "") -> list[Path]:
+    """Extract the CSVs of a zip into raw_dir (flat names, atomically). `label`: the zip's name in
+    messages (an upload's own name, not its temporary file's)."""
+    import data
     from atomic import atomic_path
 
+    label = label or Path(zip_path).name
     out = []
-    try:
-        zf = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile as exc:
-        raise AcquireError(f"{zip_path.name}: not a valid zip file.") from exc
-    with zf:
-        for member in zf.namelist():
-            if not member.lower().endswith(".csv") or "__MACOSX" in member:
-                continue
-            target = Path(raw_dir) / Path(member).name
-            with atomic_path(target) as tmp, zf.open(member) as src, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst, length=1 << 20)
-            out.append(target)
+    for table in data.zip_tables(Path(zip_path), label):
+        target = Path(raw_dir) / Path(table.member).name
+        with atomic_path(target) as tmp, table.opener() as src, open(tmp, "wb") as dst:
+            shutil.copyfileobj(src, dst, length=1 << 20)
+        out.append(target)
     if not out:
-        raise AcquireError(f"{zip_path.name}: the zip holds no CSV file.")
+        raise data.DataError(f"{label}: the zip holds no CSV file.")
     return out
 
 
@@ -88,7 +71,9 @@ def option_a_upload(cfg, paths, uploader: Optional[Callable[[], dict]] = None, i
     """Colab upload widget -> data/raw/amazon_products.csv (+ categories); zips are extracted."""
     from project import in_colab as _in_colab
 
-    present = data_present(cfg, paths)
+    import data
+
+    present = data.find_source(cfg, paths)
     if present and uploader is None:
         print(f"Data already present at {present}; skipping the upload (delete it or set FORCE to replace).")
         if not cfg.force:
@@ -128,8 +113,10 @@ def option_b_kaggle(cfg, paths, downloader: Optional[Callable[[str], str]] = Non
     """Download the asaniczka dataset with kagglehub and copy its CSVs into data/raw."""
     from project import in_colab as _in_colab
 
+    import data
+
     colab = _in_colab() if in_colab is None else in_colab
-    present = data_present(cfg, paths)
+    present = data.find_source(cfg, paths)
     if present and not cfg.force:
         print(f"Data already present at {present}; skipping the Kaggle download.")
         return {"skipped": True, "source": present}

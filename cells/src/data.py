@@ -71,6 +71,9 @@ _CACHE_SLICE_ROWS = 200_000  # rows converted to Arrow at a time: a whole 1.4M-r
 KAGGLE_HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*/[A-Za-z0-9][A-Za-z0-9_-]*(?:/versions/\d+)?$")
 _KAGGLE_URL = re.compile(r"^https?://(?:www\.)?kaggle\.com/datasets/([^/?#!]+/[^/?#!]+)[^!]*")
 _SOURCE_HINT = ("a CSV, a zip, a folder, SOURCE!MEMBER, an http(s) URL or a Kaggle handle owner/name")
+# What a folder's search reads. A file given by name is read as a CSV whatever its suffix; in a
+# folder, a README.txt or notes.tsv is not a product table (pandas would read either as one column).
+DATA_SUFFIXES = (".csv", ".zip")
 
 
 class DataError(ValueError):
@@ -133,7 +136,7 @@ def _has_data(folder: Path, skip: tuple[Path, ...] = ()) -> bool:
     if not folder.is_dir():
         return False
     for p in folder.rglob("*"):
-        if p.suffix.lower() in (".csv", ".zip") and p.is_file() and not _hidden(p, folder) and not _skipped(p, skip):
+        if p.suffix.lower() in DATA_SUFFIXES and p.is_file() and not _hidden(p, folder) and not _skipped(p, skip):
             return True
     return False
 
@@ -143,10 +146,21 @@ def _hidden(p: Path, root: Path) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in rel)
 
 
+def _no_such(path) -> str:
+    return f"{path}: no such file or folder; give {_SOURCE_HINT}, or upload the data (Option A)."
+
+
 def find_source(cfg, paths) -> Optional[str]:
-    """DATA_PATH, else data/raw when it holds a CSV/zip, else the parent project's data/raw, else None (demo)."""
+    """Where the data is: DATA_PATH, else data/raw when it holds a CSV/zip, else the parent project's
+    data/raw, else None (the demo). The loader and the acquisition cells (which skip when data is
+    present) both ask this. A URL or Kaggle handle in DATA_PATH is returned as given (the loader
+    downloads it); a local DATA_PATH that does not exist raises DataError."""
     if getattr(cfg, "data_path", ""):
-        return str(cfg.data_path).strip()
+        given = str(cfg.data_path).strip()
+        spec = parse_source(given)
+        if spec.kind == "path" and not Path(spec.target).exists():
+            raise DataError(_no_such(spec.target))
+        return given
     raw = Path(paths.raw)
     skip = _download_dirs(cfg, paths)
     if _has_data(raw, skip):
@@ -346,19 +360,23 @@ def _header(opener) -> list[str]:
     return []
 
 
-def _zip_tables(f: Path, name_filter: Callable[[str], bool] = lambda n: True) -> list[Table]:
+def zip_tables(f: Path, label: str = "") -> list[Table]:
+    """The CSVs inside a zip (macOS resource forks and hidden files aside): the one zip reader, used
+    by the loader and by the upload cell that extracts a zip. `label` names the zip in messages and
+    table names when `f` is a temporary copy (an upload)."""
+    label = label or str(f)
     if f.stat().st_size == 0:
-        raise DataError(f"{f}: the file is empty (0 bytes).")
+        raise DataError(f"{label}: the file is empty (0 bytes).")
     try:
         with zipfile.ZipFile(f) as zf:
             infos = [i for i in zf.infolist() if i.filename.lower().endswith(".csv") and "__MACOSX" not in i.filename
-                     and not Path(i.filename).name.startswith(".") and name_filter(i.filename)]
+                     and not Path(i.filename).name.startswith(".")]
     except zipfile.BadZipFile as exc:
-        raise DataError(f"{f}: not a valid zip file.") from exc
+        raise DataError(f"{label}: not a valid zip file.") from exc
     out = []
     for info in infos:
         opener = (lambda f=f, m=info.filename: zipfile.ZipFile(f).open(m))
-        out.append(Table(f"{f}!{info.filename}", opener, _header(opener) if info.file_size else [], f,
+        out.append(Table(f"{label}!{info.filename}", opener, _header(opener) if info.file_size else [], f,
                          info.filename, info.file_size))
     return out
 
@@ -373,15 +391,15 @@ def list_tables(source: str | os.PathLike, skip: tuple[Path, ...] = ()) -> list[
     """Every CSV reachable from a file, a zip, or a folder (zips inside the folder too)."""
     src = Path(source)
     if not src.exists():
-        raise DataError(f"{src}: no such file or folder; give {_SOURCE_HINT}, or upload the data (Option A).")
+        raise DataError(_no_such(src))
     files = sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
     tables: list[Table] = []
     for f in files:
         if src.is_dir() and (_hidden(f, src) or _skipped(f, skip)):
             continue
         if f.suffix.lower() == ".zip":
-            tables += _zip_tables(f)
-        elif f.suffix.lower() in (".csv", ".tsv", ".txt") or not src.is_dir():
+            tables += zip_tables(f)
+        elif f.suffix.lower() in DATA_SUFFIXES or not src.is_dir():
             tables.append(_file_table(f))
     return tables
 
@@ -394,7 +412,7 @@ def _beside(path: Path, word: str) -> list[Table]:
             continue
         if f.suffix.lower() == ".zip":
             try:
-                out += _zip_tables(f)
+                out += zip_tables(f)
             except DataError:
                 continue
         elif f.suffix.lower() == ".csv":
