@@ -122,6 +122,31 @@ def plot_confusion(cm: np.ndarray, labels: list[str], idx: np.ndarray, path: Pat
     plt.close(fig)
 
 
+def plot_training_curves(epochs, losses: dict[str, list], scores: dict[str, list], path, title: str) -> None:
+    """A training run per epoch as a PNG: `losses` (label -> values) on the left panel, `scores`
+    on the right. A series with no values (None throughout) is left out."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from atomic import atomic_savefig
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, series, ylabel in zip(axes, (losses, scores), ("loss", None)):
+        for label, values in series.items():
+            if any(v is not None for v in values):
+                ax.plot(epochs, values, "o-", label=label)
+        ax.set_xlabel("epoch")
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    atomic_savefig(fig, path)
+    plt.close(fig)
+
+
 def plot_roc(y_true: list[str], probs: np.ndarray, classes: list[str], n: int, path: Path, title: str) -> list[dict]:
     import matplotlib
 

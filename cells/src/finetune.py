@@ -521,31 +521,12 @@ def training_curve(log_history: list[dict[str, Any]]) -> dict[str, list]:
 
 def plot_training_curve(log_history: list[dict[str, Any]], path, title: str) -> dict[str, list]:
     """Loss (train, validation) and validation accuracy/macro-F1 per evaluation, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from atomic import atomic_savefig
+    from evaluate import plot_training_curves
 
     curve = training_curve(log_history)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ep = curve["epoch"]
-    if any(v is not None for v in curve["train_loss"]):
-        ax1.plot(ep, curve["train_loss"], "o-", label="train loss")
-    ax1.plot(ep, curve["eval_loss"], "o-", label="validation loss")
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("loss")
-    ax1.legend()
-    ax1.grid(alpha=0.3)
-    ax2.plot(ep, curve["eval_accuracy"], "o-", label="validation accuracy")
-    ax2.plot(ep, curve["eval_macro_f1"], "o-", label="validation macro-F1")
-    ax2.set_xlabel("epoch")
-    ax2.legend()
-    ax2.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=10)
-    atomic_savefig(fig, path)
-    plt.close(fig)
+    plot_training_curves(curve["epoch"], {"train loss": curve["train_loss"], "validation loss": curve["eval_loss"]},
+                         {"validation accuracy": curve["eval_accuracy"], "validation macro-F1": curve["eval_macro_f1"]},
+                         path, title)
     return curve
 
 

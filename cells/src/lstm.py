@@ -138,28 +138,12 @@ def build_model(n_tokens: int, n_classes: int, max_len: int, cfg):
 
 
 def plot_curve(history: dict[str, list[float]], path, title: str) -> None:
-    import matplotlib
+    from evaluate import plot_training_curves
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    from atomic import atomic_savefig
-
-    ep = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
-    ax1.plot(ep, history["loss"], "o-", label="train loss (class-weighted)")
-    ax1.plot(ep, history["val_loss"], "o-", label="validation loss")
-    ax1.set_xlabel("epoch")
-    ax1.legend()
-    ax1.grid(alpha=0.3)
-    ax2.plot(ep, history["accuracy"], "o-", label="train accuracy")
-    ax2.plot(ep, history["val_accuracy"], "o-", label="validation accuracy")
-    ax2.set_xlabel("epoch")
-    ax2.legend()
-    ax2.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=10)
-    atomic_savefig(fig, path)
-    plt.close(fig)
+    plot_training_curves(np.arange(1, len(history["loss"]) + 1),
+                         {"train loss (class-weighted)": history["loss"], "validation loss": history["val_loss"]},
+                         {"train accuracy": history["accuracy"], "validation accuracy": history["val_accuracy"]},
+                         path, title)
 
 
 def row_cap(cfg) -> int:
