@@ -212,22 +212,18 @@ def write_pdf(md: str, paths) -> tuple[str, Path, list[str]]:
     report_dir = paths.report
     pdf = report_dir / "final_report.pdf"
     failures: list[str] = []
-    if shutil.which("xelatex"):
+    routes = (("pdf", "xelatex", shutil.which("xelatex") is not None, "xelatex not installed"),
+              ("webpdf", "Chromium", importlib.util.find_spec("playwright") is not None,
+               "playwright/Chromium not installed"))
+    for to, engine, available, absent in routes:
+        if not available:
+            failures.append(f"nbconvert --to {to}: {absent}")
+            continue
         try:
-            if is_pdf(_nbconvert("pdf", md, report_dir)):
-                return "nbconvert --to pdf (xelatex)", pdf, failures
+            if is_pdf(_nbconvert(to, md, report_dir)):
+                return f"nbconvert --to {to} ({engine})", pdf, failures
         except Exception as exc:
-            failures.append(f"nbconvert --to pdf: {exc}")
-    else:
-        failures.append("nbconvert --to pdf: xelatex not installed")
-    if importlib.util.find_spec("playwright") is not None:
-        try:
-            if is_pdf(_nbconvert("webpdf", md, report_dir)):
-                return "nbconvert --to webpdf (Chromium)", pdf, failures
-        except Exception as exc:
-            failures.append(f"nbconvert --to webpdf: {exc}")
-    else:
-        failures.append("nbconvert --to webpdf: playwright/Chromium not installed")
+            failures.append(f"nbconvert --to {to}: {exc}")
     render_pdf_fpdf(md, pdf, report_dir)
     return "fpdf2 (pure Python)", pdf, failures
 
