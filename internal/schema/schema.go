@@ -281,24 +281,23 @@ func describe(e gojsonschema.ResultError, kind string) string {
 	return fmt.Sprintf("%s: %s", name, e.Description())
 }
 
+// typeWords names JSON Schema types the way a person would read them.
+var typeWords = map[string]string{
+	"integer": "an integer",
+	"object":  "an object",
+	"array":   "a list",
+	"string":  "a string",
+	"boolean": "true or false",
+	"number":  "a number",
+}
+
 func plainTypes(v any) string {
 	s := fmt.Sprint(v)
 	s = strings.Trim(s, "[]")
 	parts := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '/' })
 	for i, p := range parts {
-		switch p {
-		case "integer":
-			parts[i] = "an integer"
-		case "object":
-			parts[i] = "an object"
-		case "array":
-			parts[i] = "a list"
-		case "string":
-			parts[i] = "a string"
-		case "boolean":
-			parts[i] = "true or false"
-		case "number":
-			parts[i] = "a number"
+		if w, ok := typeWords[p]; ok {
+			parts[i] = w
 		}
 	}
 	return strings.Join(parts, " or ")
