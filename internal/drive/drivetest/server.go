@@ -505,14 +505,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id, sub stri
 		}
 		writeJSON(w, map[string]any{"permissions": append([]Permission{}, f.Permissions...)})
 	case "permissions.update":
-		f, ok := s.visible(id, q)
+		f, p, ok := s.permissionRequest(w, r, id, q)
 		if !ok {
-			driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
-			return
-		}
-		var p Permission
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
 			return
 		}
 		for i := range f.Permissions {
@@ -534,14 +528,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id, sub stri
 	case "upload.chunk":
 		s.chunk(w, r, q.Get("upload_id"))
 	case "permissions.create":
-		f, ok := s.visible(id, q)
+		f, p, ok := s.permissionRequest(w, r, id, q)
 		if !ok {
-			driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
-			return
-		}
-		var p Permission
-		if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
-			driveError(w, http.StatusBadRequest, "badRequest", err.Error())
 			return
 		}
 		if (p.Type == "user" || p.Type == "group") && !strings.Contains(p.EmailAddress, "@") {
@@ -553,6 +541,22 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, op, id, sub stri
 		f.Permissions = append(f.Permissions, p)
 		writeJSON(w, p)
 	}
+}
+
+// permissionRequest finds the file a permissions call names and decodes the Permission in its
+// body; when either fails it has answered (404, 400) and ok is false.
+func (s *Server) permissionRequest(w http.ResponseWriter, r *http.Request, id string, q map[string][]string) (*File, Permission, bool) {
+	var p Permission
+	f, ok := s.visible(id, q)
+	if !ok {
+		driveError(w, http.StatusNotFound, "notFound", "File not found: "+id+".")
+		return nil, p, false
+	}
+	if err := json.NewDecoder(r.Body).Decode(&p); err != nil {
+		driveError(w, http.StatusBadRequest, "badRequest", err.Error())
+		return nil, p, false
+	}
+	return f, p, true
 }
 
 func (s *Server) authorized(r *http.Request) bool {
