@@ -24,3 +24,33 @@ def project(tmp_path):
     import project as project_mod
 
     return project_mod.make_tree(str(tmp_path / "product_categorization_project"))
+
+
+# The shared project trees of the later steps' tests, built once per test run by the pipeline's own
+# Steps 2-6 code (pipeline_fixtures.py); a test that changes files works on copy_project(...).
+
+@pytest.fixture(scope="session")
+def step5_root(tmp_path_factory) -> str:
+    """PROJECT_ROOT after Steps 2-5 on the generated 300-row catalogue."""
+    from pipeline_fixtures import build_root
+
+    return build_root(tmp_path_factory.mktemp("step5"), "baselines", finetune=False)
+
+
+@pytest.fixture(scope="session")
+def trained_root(step5_root, tmp_path_factory) -> str:
+    """step5_root plus Step 6: a tiny BERT fine-tuned for 2 epochs on title + description pairs."""
+    import finetune
+    from pipeline_fixtures import copy_project, smoke_cfg
+
+    paths = copy_project(step5_root, tmp_path_factory.mktemp("trained"))
+    finetune.run(smoke_cfg(paths), paths)
+    return str(paths.root)
+
+
+@pytest.fixture(scope="session")
+def titles_root(tmp_path_factory) -> str:
+    """Steps 2-3 and 6 on a catalogue with titles alone (no description column): its BERT reads titles only."""
+    from pipeline_fixtures import build_root
+
+    return build_root(tmp_path_factory.mktemp("titles"), "split", finetune=True, descriptions=False)

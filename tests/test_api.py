@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fixtures_part2 import titles_only_root, trained_root
-
 SRC = Path(__file__).resolve().parents[1] / "cells" / "src"
 
 
@@ -50,13 +48,13 @@ def _serve(root: Path):
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    yield from _serve(Path(trained_root(tmp_path_factory)))
+def server(trained_root):
+    yield from _serve(Path(trained_root))
 
 
 @pytest.fixture(scope="module")
-def titles_server(tmp_path_factory):
-    yield from _serve(Path(titles_only_root(tmp_path_factory)))
+def titles_server(titles_root):
+    yield from _serve(Path(titles_root))
 
 
 def _bert(base: str, description) -> list:

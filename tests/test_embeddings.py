@@ -10,21 +10,21 @@ import pytest
 import embeddings
 import fallback
 import tiny_model
-from fixtures_part2 import build_project, smoke_cfg
+from pipeline_fixtures import run_steps, smoke_cfg
 from runlog import read_notes
 
 
 def test_embeddings_fall_back_when_the_model_cannot_load(project):
-    build_project(project, with_models=False)
+    out = run_steps(project)
     cfg = smoke_cfg(project, model_name=str(project.root / "no-such-bert"), fallback_model_name="tiny-bert",
                     embed_max_rows=60)
     res = embeddings.run(cfg, project)
     assert res["model_name"] == "tiny-bert" and res["dim"] == 64
-    assert res["rows"] == {"train": 60, "val": 45, "test": 45}
+    assert len(out["val"]) < 60 and res["rows"] == {"train": 60, "val": len(out["val"]), "test": len(out["test"])}
     train = np.load(project.embeddings / "train.npy")
     labels = np.load(project.embeddings / "train_labels.npy")
     assert train.dtype == np.float32 and train.shape == (60, 64) and np.isfinite(train).all()
-    assert len(set(labels)) == 6  # the stratified cap keeps every class
+    assert len(set(labels)) == len(out["labels"])  # the stratified cap keeps every class
     rows = np.load(project.embeddings / "train_rows.npy")
     src = pd.read_csv(project.processed / "train.csv")
     assert (src.loc[rows, "label"].to_numpy() == labels).all()
@@ -34,7 +34,7 @@ def test_embeddings_fall_back_when_the_model_cannot_load(project):
 
 
 def test_probe_times_rows_and_embed_frame_follows_the_pair_rule(project):
-    build_project(project, with_models=False)
+    run_steps(project)
     df = pd.read_csv(project.processed / "train.csv", keep_default_na=False)
     path = tiny_model.resolve_one("tiny-bert", project, df["product_title"].tolist())
     tok, model = embeddings.load_encoder(path)
@@ -44,18 +44,26 @@ def test_probe_times_rows_and_embed_frame_follows_the_pair_rule(project):
     assert titles.shape == pairs.shape == (20, 64) and not np.allclose(titles, pairs)
 
 
-def test_a_small_time_budget_embeds_fewer_rows_and_says_so(project):
-    build_project(project, with_models=False)
+def test_a_small_time_budget_embeds_fewer_rows_and_says_so(project, monkeypatch):
+    out = run_steps(project)
+    real = embeddings.seconds_per_row
+
+    def slow(*a, **kw):  # as on a loaded runtime: the sizing must not depend on this machine's speed
+        real(*a, **kw)
+        return 0.5
+
+    monkeypatch.setattr(embeddings, "seconds_per_row", slow)
     cfg = smoke_cfg(project, time_budget_minutes=0.02, embed_min_rows=60)
     res = embeddings.run(cfg, project)
-    assert sum(res["rows"].values()) == pytest.approx(60, abs=3) and res["rows_available"]["train"] == 210
-    assert set(np.load(project.embeddings / "train_labels.npy")) == set(range(6))  # stratified: every class
+    assert sum(res["rows"].values()) == pytest.approx(60, abs=3) and res["rows_available"]["train"] == len(out["train"])
+    stratified = set(np.load(project.embeddings / "train_labels.npy"))
+    assert stratified == set(range(len(out["labels"])))  # stratified: every class
     note = read_notes(project)["time budget"]
     assert "Step 4: BERT [CLS] embeddings" in note and "rows embedded:" in note and "rows/s" in note
 
 
 def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypatch):
-    build_project(project, with_models=False)
+    out = run_steps(project)
     real = embeddings.seconds_per_row
     calls = []
 
@@ -70,7 +78,7 @@ def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypa
     other = str(project.models / "tiny-bert-2")
     shutil.copytree(first, other)
     res = embeddings.run(smoke_cfg(project, fallback_model_name=other, cpu_model_name=other), project)
-    assert res["model_name"] == other and res["rows"] == {"train": 210, "val": 45, "test": 45}
+    assert res["model_name"] == other and res["rows"] == {s: len(out[s]) for s in ("train", "val", "test")}
     assert [f["kind"] for f in res["fallbacks"]] == ["too_slow"]
     assert "Step 4's time budget" in read_notes(project)["fallbacks: Step 4 BERT embeddings"]
 

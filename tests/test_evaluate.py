@@ -6,13 +6,13 @@ import pandas as pd
 import pytest
 
 import evaluate
-from fixtures_part2 import copy_project, smoke_cfg, trained_root
+from pipeline_fixtures import copy_project, smoke_cfg
 from runlog import read_notes
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory):
-    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("eval"))
+def evaluated(trained_root, tmp_path_factory):
+    paths = copy_project(trained_root, tmp_path_factory.mktemp("eval"))
     # A test row whose category never occurs in training.
     test = pd.read_csv(paths.processed / "test.csv", keep_default_na=False)
     extra = test.iloc[[0]].copy()
@@ -25,11 +25,14 @@ def test_metrics_csv_has_one_row_per_loadable_model(evaluated):
     paths, res = evaluated
     m = pd.read_csv(paths.results / "metrics.csv")
     assert list(m.columns) == evaluate.METRIC_COLUMNS
-    assert list(m["model"]) == ["baseline", "logreg", "naive_bayes", "bert", "ensemble"]
+    # every model Step 5 saved (its table's rows, the LSTM included), then BERT and the ensemble
+    step5 = pd.read_csv(paths.results / "metrics_baselines.csv")["model"].tolist()
+    assert step5 == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm"]
+    assert list(m["model"]) == ["baseline", *step5, "bert", "ensemble"]
     scored = [c for c in evaluate.METRIC_COLUMNS[1:] if c != "n_test"]
     assert m[scored].apply(lambda c: c.between(0, 1)).all().all() and (m["n_test"] == res["n_test"]).all()
     assert (m["top3_accuracy"] >= m["top2_accuracy"]).all() and (m["top2_accuracy"] >= m["accuracy"]).all()
-    assert "lstm" in res["not_evaluated"]  # listed in metrics_baselines.csv but not a .joblib
+    assert res["not_evaluated"] == {}
     for name in m["model"]:
         assert (paths.results / f"classification_report_{name}.txt").read_text().count("macro avg") == 1
 
@@ -40,7 +43,8 @@ def test_ensemble_and_best_model_are_chosen_on_validation_only(evaluated):
     paths, res = evaluated
     m = pd.read_csv(paths.results / "metrics.csv").set_index("model")
     ens = json.loads((paths.models / "ensemble.json").read_text())
-    assert set(ens["weights"]) <= {"logreg", "naive_bayes", "bert"}  # "baseline" is a copy of logreg
+    # "baseline" is a copy of Step 5's best, so it is no candidate of its own
+    assert ens["weights"] and set(ens["weights"]) <= set(m.index) - {"baseline", "ensemble"}
     assert abs(sum(ens["weights"].values()) - 1) < 1e-9 and ens["n_val"] == res["n_val"] > 0
     best = json.loads((paths.results / "best_model.json").read_text())
     assert best["model"] == m["val_accuracy"].idxmax() and best["chosen_by"].startswith("validation accuracy")
@@ -65,7 +69,8 @@ def test_ensemble_selection_weights_models_on_validation():
 
 def test_unseen_test_label_is_counted_excluded_and_noted(evaluated):
     paths, res = evaluated
-    assert res["n_unseen_excluded"] == 1 and res["n_test"] == 45
+    n_test = len(pd.read_csv(paths.processed / "test.csv"))  # the added row included
+    assert res["n_unseen_excluded"] == 1 and res["n_test"] == n_test - 1
     assert "Gift Cards" in read_notes(paths)["evaluation: unseen test labels"]
     assert "Gift Cards" not in (paths.results / "classification_report_baseline.txt").read_text()
 
@@ -93,34 +98,28 @@ def test_topk_and_most_confused():
     assert list(evaluate.most_confused(cm, 2)) == [1, 2]
 
 
-def test_lstm_baseline_is_evaluated_when_its_files_exist(tmp_path_factory):
-    import json
-    import os
-
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    import keras
-
-    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("lstm"))
-    lm = json.loads((paths.models / "label_map.json").read_text())
-    vocab = ["shoe", "dress", "lego", "knife", "tote", "usb"]
-    model = keras.Sequential([keras.Input(shape=(8,), dtype="int32"), keras.layers.Embedding(len(vocab) + 2, 4),
-                              keras.layers.LSTM(4), keras.layers.Dense(len(lm["id2label"]), activation="softmax")])
-    model.save(str(paths.models / "lstm.h5"))
-    (paths.models / "lstm_vocab.json").write_text(json.dumps(
-        {"vocab": vocab, "max_len": 8, "pad_id": 0, "unk_id": 1, "padding": "pre", "id2label": lm["id2label"]}))
-    res = evaluate.run(smoke_cfg(paths, force=True), paths)
-    assert "lstm" in list(res["metrics"]["model"]) and "lstm" not in res["not_evaluated"]
-    assert (paths.results / "classification_report_lstm.txt").is_file()
+def test_a_listed_model_whose_files_are_gone_is_reported_not_scored(step5_root, tmp_path_factory):
+    """A model in Step 5's table whose saved files are missing is listed with the reason, not scored."""
+    paths = copy_project(step5_root, tmp_path_factory.mktemp("gone"))
+    (paths.models / "lstm.h5").unlink()
+    (paths.models / "linear_svc.joblib").unlink()
+    res = evaluate.run(smoke_cfg(paths), paths)
+    assert list(res["metrics"]["model"]) == ["baseline", "logreg", "naive_bayes", "random_forest", "ensemble"]
+    assert set(res["not_evaluated"]) == {"lstm", "linear_svc", "bert"}
+    assert res["not_evaluated"]["linear_svc"].startswith("no linear_svc.joblib")
+    assert "lstm.h5" in res["not_evaluated"]["lstm"]
+    assert not (paths.results / "classification_report_lstm.txt").exists()
 
 
 @pytest.mark.parametrize("eval_rows, evaluated_here", [(10_000, True), (10, False)])
-def test_hybrid_is_evaluated_unless_cpu_would_embed_too_many_rows(tmp_path_factory, eval_rows, evaluated_here):
+def test_hybrid_is_evaluated_unless_cpu_would_embed_too_many_rows(step5_root, tmp_path_factory, eval_rows,
+                                                                  evaluated_here):
     """Step 5b's row in metrics_baselines.csv makes Step 8 load models/hybrid.joblib; without a GPU
     and with more test rows than hybrid_cpu_eval_rows it is left to Step 5b's sampled score."""
     import hybrid
     import tiny_model
 
-    paths = copy_project(trained_root(tmp_path_factory), tmp_path_factory.mktemp("hybrid"))
+    paths = copy_project(step5_root, tmp_path_factory.mktemp("hybrid"))
     train = pd.read_csv(paths.processed / "train.csv", keep_default_na=False)
     texts = (train["product_title"] + " " + train["product_description"]).str.strip().tolist()
     encoder = tiny_model.build_tiny_bert(texts, paths.models / hybrid.ENCODER_DIR / "tiny-bert")

@@ -8,23 +8,32 @@ import torch
 
 import fallback
 import finetune
-from fixtures_part2 import build_project, smoke_cfg, trained_root
+from pipeline_fixtures import run_steps, smoke_cfg
 from project import Paths
 from runlog import read_notes
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(trained_root):
     import project
 
-    return project.make_tree(trained_root(tmp_path_factory))
+    return project.make_tree(trained_root)
+
+
+def steps_per_epoch(paths, batch_size: int = 16) -> int:
+    """Optimizer steps in one epoch over Step 3's training split (smoke mode trains on all of it)."""
+    import math
+
+    from splits import load_split
+
+    return math.ceil(len(load_split(paths, "train", usecols=["label"])) / batch_size)
 
 
 def test_final_model_is_complete_and_pipeline_returns_category_names(trained: Paths):
     from transformers import pipeline
 
     info = json.loads((trained.bert_final / "training_info.json").read_text())
-    assert info["model_name"] == "tiny-bert" and info["global_step"] == 28  # 210 rows / 16 x 2 epochs
+    assert info["model_name"] == "tiny-bert" and info["global_step"] == 2 * steps_per_epoch(trained)  # 2 epochs
     assert 0.0 <= info["val_macro_f1"] <= 1.0
     assert not (trained.models / ".bert_final.tmp").exists()
     assert list((trained.bert_logs / "tiny-bert").glob("events.out.tfevents.*")), "no TensorBoard events"
@@ -35,12 +44,12 @@ def test_final_model_is_complete_and_pipeline_returns_category_names(trained: Pa
 
 def test_second_run_skips_when_final_is_complete(trained: Paths):
     res = finetune.run(smoke_cfg(trained), trained)
-    assert res["skipped"] is True and res["global_step"] == 28
+    assert res["skipped"] is True and res["global_step"] == 2 * steps_per_epoch(trained)
 
 
 def test_fallbacks_in_real_training(project: Paths, monkeypatch):
     """A model that cannot load, then OOM at batch 16 and 8: training ends at batch 4 x accumulation 4."""
-    build_project(project, with_models=False)
+    run_steps(project)
     real = finetune.train_model
     attempts = []
 
@@ -90,7 +99,7 @@ def _callbacks():
 
 
 def test_interrupted_run_resumes_from_last_complete_checkpoint(project: Paths):
-    build_project(project, with_models=False)
+    run_steps(project)
     cfg = smoke_cfg(project, num_train_epochs=1.0, eval_steps=2, early_stopping_patience=0)
     stop, first_step = _callbacks()
     with pytest.raises(Interrupt):
@@ -104,7 +113,7 @@ def test_interrupted_run_resumes_from_last_complete_checkpoint(project: Paths):
     res = finetune.run(cfg, project, callbacks=[first_step()])
     assert res["resumed_from"].endswith("checkpoint-4")
     assert first_step.first == 5  # the first step after resuming continues the old count
-    assert res["global_step"] == 14
+    assert res["global_step"] == steps_per_epoch(project)
     notes = read_notes(project)
     assert "Resumed from checkpoint-4" in notes["resume: Step 6 fine-tuning"]
     assert "Skipped half-written checkpoint(s) checkpoint-6" in notes["resume: Step 6 half-written checkpoints"]
@@ -130,7 +139,7 @@ def test_half_written_checkpoints_are_skipped_and_noted(tmp_path, project: Paths
 def test_precheck_times_real_steps(trained: Paths):
     est = finetune.precheck(smoke_cfg(trained), trained)
     assert est["steps_timed"] == 4 and est["seconds_per_step"] > 0
-    assert est["steps_per_epoch"] == 14 and est["estimated_epoch_minutes"] > 0
+    assert est["steps_per_epoch"] == steps_per_epoch(trained) and est["estimated_epoch_minutes"] > 0
     assert est["peak_gpu_memory_gb"] is None  # CPU here; on a GPU this is max_memory_allocated
     assert not (trained.models / ".precheck").exists()
 
@@ -154,17 +163,17 @@ def test_training_arguments_follow_v5_and_the_gpu(trained: Paths):
 
 
 def test_changed_data_between_an_interrupted_and_a_resumed_run_starts_fresh(project):
-    build_project(project, with_models=False)
+    run_steps(project)
     cfg = smoke_cfg(project, num_train_epochs=1.0, eval_steps=2, early_stopping_patience=0)
     stop, first_step = _callbacks()
     with pytest.raises(Interrupt):
         finetune.run(cfg, project, callbacks=[stop])
     ckpt_root = finetune.checkpoint_root(project, "tiny-bert")
     assert (ckpt_root / "checkpoint-4").is_dir() and (ckpt_root / finetune.FINGERPRINT_FILE).is_file()
-    build_project(project, seed=1, with_models=False)  # Step 3 re-run on other data
+    run_steps(project, seed=1)  # Step 3 re-run on other data
     res = finetune.run(cfg, project, callbacks=[first_step()])
     assert res["resumed_from"] is None and first_step.first == 1  # trained from step 1, not 5
-    assert res["global_step"] == 14
+    assert res["global_step"] == steps_per_epoch(project)
     note = read_notes(project)["resume: Step 6 fingerprint"]
     assert "the data changed (split hash" in note and "checkpoint-4" in note and "started fresh" in note
     assert "resume: Step 6 fine-tuning" not in read_notes(project)
@@ -172,7 +181,7 @@ def test_changed_data_between_an_interrupted_and_a_resumed_run_starts_fresh(proj
 
 
 def test_fingerprint_follows_data_labels_and_recipe_not_the_batch_split(project):
-    build_project(project, with_models=False)
+    run_steps(project)
     cfg = smoke_cfg(project)
     dev = {"cuda_available": False, "device": "cpu"}
     s = finetune.initial_plan(cfg, dev)[0]
@@ -198,7 +207,7 @@ def test_fingerprint_follows_data_labels_and_recipe_not_the_batch_split(project)
 
 
 def test_a_small_time_budget_cuts_epochs_then_rows_and_says_so(project, monkeypatch):
-    build_project(project, n=600, with_models=False)  # 420 training rows
+    n = len(run_steps(project, n=600)["train"])  # about 480 training rows
     real = finetune.probe_training
 
     def slow(cfg, paths, settings, *a, **kw):  # as if on a slow runtime: the sizing must not hang on this machine's speed
@@ -207,12 +216,12 @@ def test_a_small_time_budget_cuts_epochs_then_rows_and_says_so(project, monkeypa
     monkeypatch.setattr(finetune, "probe_training", slow)
     cfg = smoke_cfg(project, num_train_epochs=3.0, time_budget_minutes=0.05, finetune_min_rows=100)
     res = finetune.run(cfg, project)
-    assert res["n_train_available"] == 420 and res["n_train"] == 100 and res["num_train_epochs"] == 1.0
+    assert res["n_train_available"] == n and res["n_train"] == 100 and res["num_train_epochs"] == 1.0
     assert res["time_budget"]["sizing"]["rows"] == 100
     note = read_notes(project)["time budget"]
     assert "Step 6: fine-tuning" in note and "training rows/s" in note
-    assert "epochs 3 -> 1" in note and "rows 420 -> 100" in note
-    assert "100 of 420 rows" in project.summary.read_text()
+    assert "epochs 3 -> 1" in note and f"rows {n} -> 100" in note
+    assert f"100 of {n} rows" in project.summary.read_text()
     plan = json.loads((project.experiments / "time_budget.json").read_text())["steps"]["finetune"]
     assert plan["actual_seconds"] > 0 and plan["allowed_seconds"] >= 0
 
@@ -222,7 +231,7 @@ def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypa
 
     import tiny_model
 
-    build_project(project, with_models=False)
+    n = len(run_steps(project)["train"])
     first = tiny_model.resolve_one("tiny-bert", project, ["warm up the vocabulary"] * 5)
     faster = str(project.models / "tiny-bert-copy")
     shutil.copytree(first, faster)
@@ -237,9 +246,9 @@ def test_a_model_too_slow_for_the_budget_gives_way_to_the_next(project, monkeypa
     monkeypatch.setattr(finetune, "probe_training", slow_first)
     cfg = smoke_cfg(project, num_train_epochs=1.0, fallback_model_name="tiny-bert", cpu_model_name=faster)
     pre = finetune.precheck(cfg, project)
-    assert pre["model"] == faster and pre["plan"]["rows"] == 210 and not pre["plan"]["cuts"]
+    assert pre["model"] == faster and pre["plan"]["rows"] == n and not pre["plan"]["cuts"]
     note = read_notes(project)["fallbacks: Step 6 pre-check"]
-    assert "failed (too_slow)" in note and "one epoch over 210 rows" in note
+    assert "failed (too_slow)" in note and f"one epoch over {n} rows" in note
     res = finetune.run(cfg, project)  # starts where the pre-check ended: no second probe of tiny-bert
     assert res["model_name"] == faster and res["fallbacks"] == []
     assert "instead of tiny-bert (tiny-bert: too_slow)" in read_notes(project)["Step 6 model"]

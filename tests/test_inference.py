@@ -9,14 +9,13 @@ import sys
 import pytest
 
 import inference
-from fixtures_part2 import titles_only_root, trained_root
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "cells", "src")
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> str:
-    return trained_root(tmp_path_factory)
+def root(trained_root) -> str:
+    return trained_root
 
 
 @pytest.mark.parametrize("model", ["baseline", "bert"])
@@ -29,11 +28,6 @@ def test_predict_returns_top_k_labels_with_probabilities(root, model):
     assert {p["label"] for p in out} <= labels
     if model == "baseline":
         assert out[0]["label"] == "Men's Shoes"
-
-
-@pytest.fixture(scope="module")
-def titles_root(tmp_path_factory) -> str:
-    return titles_only_root(tmp_path_factory)
 
 
 def _sep_count(predictor, title: str, description: str) -> int:

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 import delivery
 import report
 from config import Config
-from fixtures_part2 import copy_project, smoke_cfg, trained_root
+from pipeline_fixtures import copy_project, smoke_cfg
 from runlog import read_notes
 
 METRICS = pd.DataFrame([
@@ -25,8 +25,8 @@ METRICS = pd.DataFrame([
 
 
 @pytest.fixture
-def proj(tmp_path_factory, tmp_path):
-    paths = copy_project(trained_root(tmp_path_factory), tmp_path)
+def proj(trained_root, tmp_path):
+    paths = copy_project(trained_root, tmp_path)
     METRICS.to_csv(paths.results / "metrics.csv", index=False)
     return paths
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 
 import tuning
-from fixtures_part2 import build_project, smoke_cfg
+from pipeline_fixtures import copy_project, run_steps, smoke_cfg
 
 
 def test_baseline_tuning_cross_validates_the_step5_pipeline_and_applies_the_best(project):
     import joblib
     import pandas as pd
 
-    build_project(project, with_models=False)
+    run_steps(project)
     cfg = smoke_cfg(project, n_trials=4, tune_model="linear_svc")
     res = tuning.run(cfg, project)
     doc = json.loads((project.experiments / "optuna_results.json").read_text())
@@ -36,10 +36,10 @@ def test_baseline_tuning_cross_validates_the_step5_pipeline_and_applies_the_best
     assert tuning.apply_best(cfg, project, res)["skipped"] is True
 
 
-def test_applied_tuning_keeps_a_better_step5_baseline(project):
+def test_applied_tuning_keeps_a_better_step5_baseline(step5_root, tmp_path):
     import pandas as pd
 
-    build_project(project, with_models=True)
+    project = copy_project(step5_root, tmp_path)
     table = pd.read_csv(project.results / "metrics_baselines.csv")
     table["val_accuracy"] = 1.01  # Step 5's best cannot be beaten
     table.to_csv(project.results / "metrics_baselines.csv", index=False)
@@ -50,7 +50,7 @@ def test_applied_tuning_keeps_a_better_step5_baseline(project):
 
 
 def test_bert_tuning_uses_hyperparameter_search(project):
-    build_project(project, with_models=False)
+    run_steps(project)
     res = tuning.run(smoke_cfg(project, tune_bert=True, n_trials=2, tune_bert_train_rows=48), project)
     assert res["target"] == "bert" and res["n_trials"] == 2
     assert set(res["best_params"]) == {"learning_rate", "per_device_train_batch_size", "num_train_epochs",

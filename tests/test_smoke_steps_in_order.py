@@ -1,17 +1,19 @@
-"""Smoke mode end to end: Steps 4-BERT and 6-12 in notebook order on a 300-row fixture."""
+"""Smoke mode end to end: Step 4's BERT embeddings and Steps 6-12 in notebook order, on the tree the
+real Steps 2-5 left (conftest.step5_root), then each step again, which skips."""
 from __future__ import annotations
 
 import json
+import math
 import time
 
 import pandas as pd
 from pypdf import PdfReader
 
 from config import Config
-from fixtures_part2 import build_project
+from pipeline_fixtures import copy_project
 
 
-def test_part2_stages_run_in_order_in_smoke_mode(project):
+def test_steps_4_bert_and_6_to_12_run_in_order_and_then_skip(step5_root, tmp_path):
     import delivery
     import device
     import embeddings
@@ -21,18 +23,20 @@ def test_part2_stages_run_in_order_in_smoke_mode(project):
     import interpret
     import report
     import tuning
+    from splits import load_split
 
-    build_project(project)  # what Steps 1-5 leave behind
+    project = copy_project(step5_root, tmp_path)
+    n_train = len(load_split(project, "train"))
     cfg = Config.for_mode("smoke", project_root=str(project.root), n_hard_examples=5, lime_num_samples=100,
                           shap_background_rows=50)
     t0 = time.time()
     assert device.run(cfg, project)["device"] == "cpu"
     emb = embeddings.run(cfg, project)
-    assert emb["model_name"] == "tiny-bert" and emb["rows"]["train"] == 210
+    assert emb["model_name"] == "tiny-bert" and emb["rows"]["train"] == n_train
     pre = finetune.precheck(cfg, project)
     assert pre["estimated_epoch_minutes"] > 0
     ft = finetune.run(cfg, project)
-    assert ft["global_step"] == 14 and finetune.is_final_complete(project.bert_final)
+    assert ft["global_step"] == math.ceil(n_train / 16) and finetune.is_final_complete(project.bert_final)
     opt = tuning.run(cfg, project)
     assert opt["n_trials"] == cfg.n_trials
     ev = evaluate.run(cfg, project)
