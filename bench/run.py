@@ -16,7 +16,13 @@ when bench/gpu_check.py was run on a GPU machine; measures nothing itself).
 
 full_run (bench/full_run.py) runs only when named: the whole notebook in full mode on the
 asaniczka random 10k sample within --budget-minutes (default 60), planned vs actual time per
-step.
+step. read_once (speed.read_once) also runs only when named: Steps 2-3 at 1.4M generated rows
+(--scale-sizes) by an earlier checkout's code (--before, e.g. a git worktree of the commit
+before the read-once loader) and by this tree's, wall time, peak RSS and CSV reads side by side:
+
+    git worktree add /tmp/wt-before <commit>
+    .venv/bin/python bench/run.py --only read_once --before /tmp/wt-before --out /tmp/bench-read-once
+    .venv/bin/python bench/render_readme.py --json /tmp/bench-read-once/bench.json --section read_once
 
 Writes bench/out/bench.json (all numbers), bench/out/bench.md (the same as Markdown) and
 prints the tables. Numbers are measurements of this machine at this moment, not
@@ -51,7 +57,7 @@ SECTIONS = ("quality", "quickstart", "install", "scale", "train_throughput", "la
 
 
 # Run only when asked for (--only): they take as long as their budget.
-LONG_SECTIONS = ("full_run",)
+LONG_SECTIONS = ("full_run", "read_once")
 
 
 def log(msg: str) -> None:
@@ -82,6 +88,13 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
             import full_run
 
             result = [("full_run", full_run.run(quick, out_dir, log=log, minutes=args.budget_minutes))]
+        elif name == "read_once":
+            import speed
+
+            if not args.before:
+                raise SystemExit("read_once needs --before: a checkout of the code to compare against")
+            rows = (args.scale_sizes or [1_400_000])[0]
+            result = [("read_once", speed.read_once(out_dir, args.before, rows=rows, log=log))]
         elif name == "api":
             import api_load
 
@@ -119,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-uncached", help="quality: comma-separated model keys reported as not run "
                     "unless a cached result exists (e.g. finetune_minilm: ~1 h per dataset on 2 busy cores)")
     ap.add_argument("--scale-sizes", help="scale: comma-separated row counts of the plan to run (default all)")
+    ap.add_argument("--before", help="read_once: a checkout of the earlier code (git worktree add /tmp/wt-before "
+                    "<commit>), its Steps 2-3 measured beside this tree's; rows from --scale-sizes (default 1400000)")
     ap.add_argument("--reuse-scale", action="store_true",
                     help="scale: keep a size's earlier results (bench/out/scale/rows_N) when its steps match")
     ap.add_argument("--cache-dir", default=str(HERE / "out" / "cache"),

@@ -6,6 +6,12 @@ every step is measured separately (os.wait4 rusage of that child).
 
     .venv/bin/python bench/scale_steps.py --rows 100000
     .venv/bin/python bench/scale_steps.py --rows 1400000 --step-timeout 900
+    .venv/bin/python bench/scale_steps.py --rows 1400000 --steps steps_2_3 --src /tmp/wt-before/cells/src
+
+--src runs another checkout's stage code (a `git worktree` of an earlier commit) under this driver,
+so a before/after comparison measures the same steps the same way (bench/run.py --only read_once).
+Every step also reports csv_reads / csv_rows_read: the pandas.read_csv calls that read rows (the
+header-only peeks aside) and how many rows they returned, i.e. how often the raw data was parsed.
 """
 from __future__ import annotations
 
@@ -25,8 +31,25 @@ STEPS = ("load", "eda", "preprocess", "steps_2_3", "features", "logreg", "linear
          "hybrid")
 
 
+def _count_csv_reads() -> dict:
+    """Count pandas.read_csv calls that return rows, wherever the stage code calls it from."""
+    import pandas as pd
+
+    seen = {"csv_reads": 0, "csv_rows_read": 0}
+    real = pd.read_csv
+
+    def counting(*args, **kwargs):
+        out = real(*args, **kwargs)
+        if kwargs.get("nrows") != 0 and isinstance(out, pd.DataFrame):
+            seen["csv_reads"] += 1
+            seen["csv_rows_read"] += len(out)
+        return out
+
+    pd.read_csv = counting
+    return seen
+
+
 def child(step: str, root: str, overrides: dict) -> None:
-    sys.path.insert(0, str(SRC))
     os.environ.setdefault("KERAS_BACKEND", "torch")
     os.environ.setdefault("MPLBACKEND", "Agg")
     import baselines
@@ -39,6 +62,7 @@ def child(step: str, root: str, overrides: dict) -> None:
 
     paths = make_tree(root)
     cfg = Config(project_root=root, force=True, **overrides)
+    reads = _count_csv_reads()
     t0 = time.perf_counter()
     extra = {}
     if step == "load":
@@ -78,13 +102,15 @@ def child(step: str, root: str, overrides: dict) -> None:
         extra = {"accuracy": round(float(r["accuracy"]), 4), "macro_f1": round(float(r["macro_f1"]), 4),
                  "train_rows": int(r["train_rows"]), "fit_seconds": float(r["train_seconds"])}
     extra["seconds"] = round(time.perf_counter() - t0, 1)
+    extra.update(reads)
     print("RESULT " + json.dumps(extra))
 
 
-def run_step(step: str, root: str, overrides: dict, timeout: float) -> dict:
+def run_step(step: str, root: str, overrides: dict, timeout: float, src: Path = SRC) -> dict:
     # no internet here: don't let the HF tokenizer demo wait on hub retries
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    cmd = [sys.executable, __file__, "--child", step, "--root", root, "--overrides", json.dumps(overrides)]
+    cmd = [sys.executable, __file__, "--child", step, "--root", root, "--overrides", json.dumps(overrides),
+           "--src", str(src)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     deadline = t0 + timeout
@@ -126,12 +152,14 @@ def main() -> None:
     ap.add_argument("--steps", default=",".join(STEPS), help="comma list, default all")
     ap.add_argument("--step-timeout", type=float, default=1800.0)
     ap.add_argument("--set", action="append", default=[], help="Config override KEY=VALUE (default: none)")
+    ap.add_argument("--src", default=str(SRC), help="the stage code to run (default this checkout's cells/src)")
     ap.add_argument("--child", default="")
     ap.add_argument("--root", default="")
     ap.add_argument("--overrides", default="{}")
     a = ap.parse_args()
+    src = Path(a.src).resolve()
     if a.child:
-        sys.path.insert(0, str(SRC))
+        sys.path.insert(0, str(src))
         from config import Config
 
         raw = json.loads(a.overrides)
@@ -152,7 +180,7 @@ def main() -> None:
                      "peak_rss_mb": round(__import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss / 1024)})
         print(rows[-1], flush=True)
     for step in a.steps.split(","):
-        rows.append(run_step(step, str(root), overrides, a.step_timeout))
+        rows.append(run_step(step, str(root), overrides, a.step_timeout, src))
         print({k: v for k, v in rows[-1].items() if k != "error"}, flush=True)
         if rows[-1]["status"] == "error":
             print(rows[-1]["error"], flush=True)
@@ -166,7 +194,9 @@ def main() -> None:
     print(f"total Steps 2-5 wall time: {total:.0f} s; max peak RSS: {max(r['peak_rss_mb'] for r in rows):,} MB")
     from atomic import atomic_write_json
 
-    atomic_write_json(out / "scale_steps.json", {"rows": a.rows, "overrides": overrides, "steps": rows})
+    commit = subprocess.run(["git", "-C", str(src), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    atomic_write_json(out / "scale_steps.json", {"rows": a.rows, "overrides": overrides, "steps": rows,
+                                                 "src": str(src), "commit": commit.stdout.strip() or None})
 
 
 if __name__ == "__main__":
