@@ -117,10 +117,10 @@ func readEvent(path string) (event, error) {
 	var ev event
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ev, fmt.Errorf("cannot read the event payload GITHUB_EVENT_PATH=%s (%v), so this run cannot tell whether it serves a pull request", path, unwrapPath(err))
+		return ev, &withCause{fmt.Sprintf("cannot read the event payload GITHUB_EVENT_PATH=%s (%v), so this run cannot tell whether it serves a pull request", path, unwrapPath(err)), err}
 	}
 	if err := json.Unmarshal(b, &ev); err != nil {
-		return ev, fmt.Errorf("the event payload GITHUB_EVENT_PATH=%s is not JSON (%v), so this run cannot tell whether it serves a pull request", path, oneLineErr(err))
+		return ev, &withCause{fmt.Sprintf("the event payload GITHUB_EVENT_PATH=%s is not JSON (%v), so this run cannot tell whether it serves a pull request", path, oneLineErr(err)), err}
 	}
 	return ev, nil
 }
@@ -134,6 +134,17 @@ func unwrapPath(err error) error {
 }
 
 func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// withCause is an error whose text says what its cause said in other words (on one
+// line, or without the path it repeats), the cause still reachable through
+// errors.Is and errors.As.
+type withCause struct {
+	msg string
+	err error
+}
+
+func (e *withCause) Error() string { return e.msg }
+func (e *withCause) Unwrap() error { return e.err }
 
 // pr extracts the pull request. A fork is a head repository other than the base
 // one, or a deleted head repository (whose origin can no longer be checked).

@@ -149,7 +149,7 @@ func ReadArtifact(dir string) (*Artifact, error) {
 	}
 	var a Artifact
 	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("the report %s is not the expected JSON: %v", p, oneLineErr(err))
+		return nil, &withCause{fmt.Sprintf("the report %s is not the expected JSON: %v", p, oneLineErr(err)), err}
 	}
 	a.sanitize()
 	return &a, nil

@@ -141,12 +141,26 @@ func (a *Auth) ServiceAccount() bool {
 // ErrCredentials marks a problem with the credentials themselves, fixed by the user.
 var ErrCredentials = errors.New("credentials")
 
-type credErr struct{ msg string }
+type credErr struct {
+	msg   string
+	cause error // the error among credErrorf's arguments, if any
+}
 
 func (e *credErr) Error() string        { return e.msg }
 func (e *credErr) Is(target error) bool { return target == ErrCredentials }
+func (e *credErr) Unwrap() error        { return e.cause }
 
-func credErrorf(format string, a ...any) error { return &credErr{fmt.Sprintf(format, a...)} }
+// credErrorf formats a credentials problem; an error among its arguments stays
+// reachable through errors.Is / errors.As.
+func credErrorf(format string, a ...any) error {
+	e := &credErr{msg: fmt.Sprintf(format, a...)}
+	for _, v := range a {
+		if err, ok := v.(error); ok {
+			e.cause = err
+		}
+	}
+	return e
+}
 
 // Resolve turns c into a token source. hc carries the token requests (and their timeouts).
 func (c Credentials) Resolve(ctx context.Context, hc *http.Client) (*Auth, error) {

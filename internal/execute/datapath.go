@@ -44,7 +44,7 @@ func CheckDataPath(p string) (string, error) {
 		case errors.Is(err, os.ErrNotExist):
 			return "", &InputError{Msg: fmt.Sprintf("data file not found: %s (give %s)", p, DataSourceHint)}
 		default:
-			return "", &InputError{Msg: fmt.Sprintf("data file %s: %v", p, err)}
+			return "", &InputError{Msg: fmt.Sprintf("data file %s: %v", p, err), Err: err}
 		}
 	}
 	if abs, err := filepath.Abs(path); err == nil {

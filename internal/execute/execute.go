@@ -121,9 +121,13 @@ type Result struct {
 const BadInputException = "DataError"
 
 // InputError is a problem with what the caller asked for (exit code 2).
-type InputError struct{ Msg string }
+type InputError struct {
+	Msg string
+	Err error // the cause, when one error led to it
+}
 
 func (e *InputError) Error() string { return e.Msg }
+func (e *InputError) Unwrap() error { return e.Err }
 
 // FailureKind says how a cell failed.
 type FailureKind string
@@ -249,7 +253,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	case st.startupErr != "":
 		return res, fmt.Errorf("the notebook could not be executed (%s):\n%s\n%s", opts.Python, strings.TrimSpace(st.startupErr), ex.stderr.String())
 	case waitErr != nil || !st.finished:
-		return res, fmt.Errorf("executor %s stopped unexpectedly (%v):\n%s", opts.Python, waitErr, ex.stderr.String())
+		return res, fmt.Errorf("executor %s stopped unexpectedly (%w):\n%s", opts.Python, waitErr, ex.stderr.String())
 	}
 	return res, nil
 }
@@ -278,7 +282,7 @@ func prepare(opts Options, res *Result) (*notebook.Notebook, error) {
 	if err != nil {
 		var probs cellsrc.Problems
 		if errors.As(err, &probs) {
-			return nil, &InputError{Msg: "the notebook cannot be built:\n" + probs.Error()}
+			return nil, &InputError{Msg: "the notebook cannot be built:\n" + probs.Error(), Err: err}
 		}
 		return nil, err
 	}
@@ -287,7 +291,7 @@ func prepare(opts Options, res *Result) (*notebook.Notebook, error) {
 		return nil, err
 	}
 	if err := notebook.InjectParameters(nb, params(opts)); err != nil {
-		return nil, &InputError{Msg: err.Error()}
+		return nil, &InputError{Msg: err.Error(), Err: err}
 	}
 	if opts.Mode == ModeQuickstart {
 		nb = notebook.Quickstart(nb)
@@ -484,7 +488,7 @@ func defaults(o *Options) error {
 	}
 	abs, err := filepath.Abs(o.ProjectRoot)
 	if err != nil {
-		return &InputError{Msg: fmt.Sprintf("project root %s: %v", o.ProjectRoot, err)}
+		return &InputError{Msg: fmt.Sprintf("project root %s: %v", o.ProjectRoot, err), Err: err}
 	}
 	o.ProjectRoot = abs
 	if o.DataPath != "" {

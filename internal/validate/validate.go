@@ -188,11 +188,11 @@ func checkSyntax(ctx context.Context, python string, cells []cellsrc.Cell, srcDi
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return pyAnalysis{}, fmt.Errorf("python syntax check with %s: %v\n%s", python, err, strings.TrimSpace(stderr.String()))
+		return pyAnalysis{}, fmt.Errorf("python syntax check with %s: %w\n%s", python, err, strings.TrimSpace(stderr.String()))
 	}
 	var an pyAnalysis
 	if err := json.Unmarshal(stdout.Bytes(), &an); err != nil {
-		return pyAnalysis{}, fmt.Errorf("python syntax check with %s: unreadable answer %q: %v", python, stdout.String(), err)
+		return pyAnalysis{}, fmt.Errorf("python syntax check with %s: unreadable answer %q: %w", python, stdout.String(), err)
 	}
 	for _, f := range an.Imports {
 		if _, ok := where[f.Key]; !ok {
