@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -54,3 +56,31 @@ def titles_root(tmp_path_factory) -> str:
     from pipeline_fixtures import build_root
 
     return build_root(tmp_path_factory.mktemp("titles"), "split", finetune=True, descriptions=False)
+
+
+@pytest.fixture(scope="session")
+def tool(tmp_path_factory) -> Path:
+    """The Go tool (colab-notebook-action), built once per test run."""
+    if shutil.which("go") is None:
+        pytest.fail("go is not on PATH: these tests run the Go tool")
+    exe = tmp_path_factory.mktemp("bin") / "colab-notebook-action"
+    subprocess.run(["go", "build", "-o", str(exe), "."], cwd=REPO, check=True)
+    return exe
+
+
+@pytest.fixture(scope="session")
+def built(tool, tmp_path_factory) -> Path:
+    """The folder `build` writes from cells/: product_categorization_colab.ipynb and src/."""
+    out = tmp_path_factory.mktemp("build")
+    res = subprocess.run([str(tool), "build", "--cells", str(REPO / "cells"), "--out", str(out)], cwd=REPO,
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_notebook(built):
+    """The built notebook, read with nbformat (notebook_cells.py reads its cells)."""
+    import nbformat
+
+    return nbformat.read(built / "product_categorization_colab.ipynb", as_version=4)

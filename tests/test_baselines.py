@@ -1,5 +1,5 @@
 """The asaniczka 10k quality bar for the best TF-IDF baseline, and the LSTM encoding.
-(The full Steps 4-5 artifact checks run in test_cells_part1.py on the executed cells.)"""
+(The full Steps 4-5 artifact checks run in test_cells_run_through_step5.py on the executed cells.)"""
 from __future__ import annotations
 
 import json

@@ -28,13 +28,6 @@ def _env() -> dict:
     return env
 
 
-@pytest.fixture(scope="session")
-def tool(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("bin") / "colab-notebook-action"
-    subprocess.run(["go", "build", "-o", str(out), "."], cwd=REPO, check=True)
-    return out
-
-
 def run_tool(tool: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
     cmd = [str(tool), *args, "--python", sys.executable] if args[0] in ("run", "validate") else [str(tool), *args]
     return subprocess.run(cmd, cwd=REPO, env=_env(), capture_output=True, text=True, timeout=timeout)
@@ -44,23 +37,11 @@ def module_files() -> list[Path]:
     return sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-@pytest.fixture(scope="session")
-def built(tool, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    res = run_tool(tool, "build", "--cells", "cells", "--out", str(out))
-    assert res.returncode == 0, res.stderr
-    return out
+def test_build_copies_modules_byte_for_byte(built, built_notebook):
+    from notebook_cells import written_module
 
-
-def test_build_copies_modules_byte_for_byte(built):
-    nb = nbformat.read(built / "product_categorization_colab.ipynb", as_version=4)
-    nbformat.validate(nb)
-    written = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and cell.source.startswith("%%writefile"):
-            header, _, body = cell.source.partition("\n")
-            rel = header.split("{SRC_DIR}/", 1)[1].strip().strip('"')
-            written[rel] = body
+    nbformat.validate(built_notebook)
+    written = {written_module(c): c.source.split("\n", 1)[1] for c in built_notebook.cells if written_module(c)}
     for path in module_files():
         rel = path.relative_to(SRC).as_posix()
         assert (built / "src" / rel).read_bytes() == path.read_bytes(), rel
@@ -203,6 +184,8 @@ def test_smoke_run_artifacts_are_sane(smoke_root):
     text = "".join(page.extract_text() or "" for page in PdfReader(smoke_root / "REPORT/final_report.pdf").pages)
     assert "accuracy" in text.lower()
     summary = (smoke_root / "summary.txt").read_text()
-    assert "Step 12" in summary or "delivery" in summary.lower()
+    for step in ("Step 1 — setup", "Step 5 — baselines", "Step 8 — Evaluation", "Step 12 — Final summary",
+                 "Final — Delivery and paths"):
+        assert summary.count(f"## [{step}]") == 1, step
     nb = nbformat.read(smoke_root / "notebooks" / "summary.ipynb", as_version=4)
     nbformat.validate(nb)

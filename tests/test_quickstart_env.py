@@ -44,9 +44,7 @@ def test_the_lock_is_only_the_quick_start(quickstart_python):
     subprocess.run([str(quickstart_python), "-c", "import kagglehub, pyarrow.parquet, yaml, tqdm"], check=True)
 
 
-def test_quick_start_runs_in_the_quickstart_env(quickstart_python, tmp_path):
-    tool = tmp_path / "colab-notebook-action"
-    subprocess.run(["go", "build", "-o", str(tool), "."], cwd=REPO, check=True)
+def test_quick_start_runs_in_the_quickstart_env(quickstart_python, tool, tmp_path):
     root = tmp_path / "project"
     res = subprocess.run([str(tool), "run", "--mode", "quickstart", "--cells", "cells", "--out", str(tmp_path / "build"),
                           "--project-root", str(root), "--python", str(quickstart_python)],

@@ -1,11 +1,11 @@
-"""The Part 1 cell files, executed in order in a plain Python process (as the notebook would),
-in smoke mode on the demo catalogue; then the artifacts they leave are checked, and a second
-pass proves every step skips instead of duplicating or corrupting anything."""
+"""The built notebook's cells from the top through Step 5, executed in order in a plain Python
+process (as the notebook would run them) in smoke mode on the demo catalogue: the artifacts they
+leave are checked, and a second pass proves every step skips instead of duplicating or corrupting
+anything. The %%writefile cells write their modules to SRC_DIR, as in Colab."""
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -13,94 +13,46 @@ import joblib
 import pandas as pd
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CELLS = REPO / "cells"
-OWNED = ["00_intro.py", "01_parameters.py", "02_setup_drive.py", "03_install.py", "05_quickstart.py",
-         "06_dataset.py", "07_step01_setup.py", "08_step02_eda.py", "09_step03_preprocess.py",
-         "10_step04_features.py", "11_step05_baselines.py"]
-HEADINGS = {"07_step01_setup.py": "## Step 1 — Problem understanding & setup",
-            "08_step02_eda.py": "## Step 2 — Data acquisition & quick EDA",
-            "09_step03_preprocess.py": "## Step 3 — Data cleaning & preprocessing",
-            "10_step04_features.py": "## Step 4 — Feature representation",
-            "11_step05_baselines.py": "## Step 5 — Baseline model training & evaluation"}
-HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?P<meta>(?: [a-z_]+=\S+)*)\s*$")
+from notebook_cells import by_file, tags, written_module
+
+LAST_FILE = "step05_baselines"
 SMALL = {"PC_DEMO_ROWS": "1200", "PC_GRIDSEARCH_SAMPLE": "600", "PC_BASELINE_MAX_TRAIN_ROWS": "800",
          "PC_RF_SAMPLE": "600", "PC_RF_N_ESTIMATORS": "10", "PC_LSTM_SAMPLE": "300", "PC_LSTM_CPU_SAMPLE": "300", "PC_LSTM_EPOCHS": "1",
          "PC_LSTM_BATCH_SIZE": "64", "PC_LSTM_VOCAB": "500", "PC_LSTM_VAL_ROWS": "200", "PC_EMBED_MAX_ROWS": "64"}
 
 
-def parse(path: Path) -> list[dict]:
-    cells, lines = [], path.read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("# %%"), f"{path.name}: text before the first cell"
-    for line in lines:
-        m = HEADER.match(line) if line.startswith("# %%") else None
-        if line.startswith("# %%"):
-            assert m, f"{path.name}: bad cell header {line!r}"
-            meta = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in m.group("meta").split())}
-            cells.append({"markdown": bool(m.group("md")), "meta": meta, "body": []})
-        else:
-            cells[-1]["body"].append(line)
-    return cells
+def cells_through_step5(nb) -> list:
+    files = by_file(nb)
+    names = list(files)
+    return [c for name in names[: names.index(LAST_FILE) + 1] for c in files[name] if c.cell_type == "code"]
 
 
-def test_cell_syntax_tags_and_headings():
-    tagged = []
-    for name in OWNED:
-        for c in parse(CELLS / name):
-            if c["markdown"]:
-                assert all(not ln or ln == "#" or ln.startswith("# ") for ln in c["body"]), name
-            if "quickstart" in c["meta"].get("tags", []):
-                tagged.append(name)
-            # 04_project_code writes the modules; the install cell writes the one it runs
-            assert "src" not in c["meta"] or (name, c["meta"]["src"]) == ("03_install.py", "environment.py")
-        if name in HEADINGS:
-            first = parse(CELLS / name)[0]
-            assert first["markdown"] and first["body"][0] == "# " + HEADINGS[name], name
-    assert sorted(set(tagged)) == ["00_intro.py", "01_parameters.py", "02_setup_drive.py", "03_install.py",
-                                   "05_quickstart.py"]
-    params = [c for n in OWNED for c in parse(CELLS / n) if "parameters" in c["meta"].get("tags", [])]
-    assert len(params) == 1
-    src = "\n".join(params[0]["body"])
-    for var in ("RUN_MODE", "DATA_PATH", "SAMPLE_SIZE", "PROJECT_ROOT_OVERRIDE", "FORCE", "MODEL_NAME"):
-        assert re.search(rf"^{var} = ", src, re.M), var
-    setup = "\n".join(parse(CELLS / "02_setup_drive.py")[1]["body"])
-    for line in ("from google.colab import drive", "drive.mount(DRIVE_MOUNT, force_remount=True)",
-                 'PROJECT_ROOT = f"{DRIVE_MOUNT}/MyDrive/product_categorization_project"', "if IN_COLAB:"):
-        assert line in setup
-    assert re.search(r'^DRIVE_MOUNT = "/content/drive" ', src, re.M)
-    # the install cell installs environment.EXTRA_PACKAGES, the one list (no copy of it in the cell)
-    install = "\n".join(parse(CELLS / "03_install.py")[-1]["body"])
-    assert "environment.ensure_packages(in_colab=IN_COLAB)" in install and "EXTRA_PACKAGES" not in install
-
-
-def run_cells(root: Path, force: bool = False) -> dict:
+def run_cells(nb, root: Path, force: bool = False) -> dict:
     ns: dict = {"display": lambda *a, **k: print(*a), "__name__": "__main__"}
-    for name in OWNED:
-        for c in parse(CELLS / name):
-            if c["markdown"]:
+    saved_path = list(sys.path)
+    try:
+        for cell in cells_through_step5(nb):
+            module = written_module(cell)
+            if module:
+                target = Path(ns["SRC_DIR"]) / module
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(cell.source.split("\n", 1)[1], encoding="utf-8")
                 continue
-            code = "\n".join(c["body"])
-            if "parameters" in c["meta"].get("tags", []):
-                exec(code, ns)
+            exec(compile(cell.source, cell.id, "exec"), ns)
+            if "parameters" in tags(cell):
                 ns.update(RUN_MODE="smoke", PROJECT_ROOT_OVERRIDE=str(root), FORCE=force)
-                continue
-            exec(compile(code, f"{name}", "exec"), ns)
-        if name == "03_install.py":  # what the lead's 04_project_code import cell does
-            sys.path.insert(0, str(REPO / "cells" / "src"))
-            import setup_run
-
-            ns["cfg"], ns["paths"] = setup_run.init(ns["RUN_MODE"], ns["PROJECT_ROOT"], ns["DATA_PATH"],
-                                                    ns["SAMPLE_SIZE"], ns["FORCE"], ns["MODEL_NAME"])
+    finally:
+        sys.path[:] = saved_path  # the import cell put PROJECT_ROOT/src first; later tests import cells/src
     return ns
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
+def executed(built_notebook, tmp_path_factory):
     root = tmp_path_factory.mktemp("cells") / "product_categorization_project"
     old = {k: os.environ.get(k) for k in SMALL}
     os.environ.update(SMALL)
     try:
-        ns = run_cells(root)
+        ns = run_cells(built_notebook, root)
         yield root, ns
     finally:
         for k, v in old.items():
@@ -110,7 +62,7 @@ def executed(tmp_path_factory):
                 os.environ[k] = v
 
 
-def test_cells_produce_every_part1_artifact(executed):
+def test_cells_leave_every_artifact_of_steps_1_to_5(executed):
     root, ns = executed
     paths = ns["paths"]
     for rel in ("README.md", "NOTES.md", "requirements.txt", "environment.yml", "run_in_colab.sh",
@@ -160,13 +112,13 @@ def test_cells_produce_every_part1_artifact(executed):
         assert f"## [{key}]" in notes
 
 
-def test_second_pass_skips_and_duplicates_nothing(executed, capsys):
+def test_second_pass_skips_and_duplicates_nothing(built_notebook, executed, capsys):
     root, _ = executed
     watched = ["data/processed/train.csv", "models/baseline.joblib", "results/metrics_baselines.csv",
                "results/plots/top20_categories.png", "models/tfidf_vectorizer.joblib", "models/hybrid.joblib"]
     before = {r: (root / r).stat().st_mtime_ns for r in watched}
     os.environ.update(SMALL)
-    run_cells(root)
+    run_cells(built_notebook, root)
     assert before == {r: (root / r).stat().st_mtime_ns for r in watched}
     out = capsys.readouterr().out
     assert out.count("skipping (set FORCE=True to redo)") >= 4
