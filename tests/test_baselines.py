@@ -81,3 +81,21 @@ def test_held_out_calibration_copes_with_classes_too_small_for_the_slice():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
     cal = baselines._with_every_class(np.array([0, 1]), np.arange(2, len(y)), y)
     assert set(y[cal]) == set(y[2:]) and len(cal) == 2 + len(set(y[2:])) - 1  # c0 was already there
+
+
+def test_a_class_with_one_row_still_gets_probabilities():
+    """Below the hold-out size a singleton class leaves no fold for cross-fitted calibration; the SVC
+    must still answer predict_proba (Step 5b's hybrid, top-k, LIME and the API call it)."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    sizes = {f"c{i}": 30 for i in range(4)} | {"one_row": 1}
+    y = np.array([c for c, n in sizes.items() for _ in range(n)], dtype=object)
+    centers = {c: rng.normal(size=20) * 3 for c in sizes}
+    X = sp.csr_matrix(np.stack([centers[c] + rng.normal(size=20) for c in y]))
+    clf, how = baselines.calibrated_svc(X, y, Config())
+    assert "a class has 1 row" in how
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(y), len(sizes))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.mean(np.asarray(clf.classes_, dtype=object)[proba.argmax(1)] == y) > 0.9

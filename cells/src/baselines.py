@@ -160,6 +160,15 @@ def calibrated_svc(X, y: np.ndarray, cfg, C: Optional[float] = None,
     from sklearn.svm import LinearSVC
 
     C = cfg.svc_c if C is None else C
+
+    def prefit_sigmoid(svc):
+        try:
+            from sklearn.frozen import FrozenEstimator  # scikit-learn >= 1.6
+
+            return CalibratedClassifierCV(FrozenEstimator(svc), method="sigmoid")
+        except ImportError:
+            return CalibratedClassifierCV(svc, cv="prefit", method="sigmoid")
+
     if len(y) > cfg.svc_holdout_calibration_rows:
         from sklearn.model_selection import train_test_split
 
@@ -168,18 +177,14 @@ def calibrated_svc(X, y: np.ndarray, cfg, C: Optional[float] = None,
                                         random_state=cfg.seed)
         cal_i = _with_every_class(cal_i, fit_i, y)
         svc = LinearSVC(C=C, class_weight=class_weight, random_state=cfg.seed).fit(X[fit_i], y[fit_i])
-        try:
-            from sklearn.frozen import FrozenEstimator  # scikit-learn >= 1.6
-
-            cal = CalibratedClassifierCV(FrozenEstimator(svc), method="sigmoid")
-        except ImportError:
-            cal = CalibratedClassifierCV(svc, cv="prefit", method="sigmoid")
-        cal.fit(X[cal_i], y[cal_i])
+        cal = prefit_sigmoid(svc).fit(X[cal_i], y[cal_i])
         return cal, f"sigmoid-calibrated on a held-out {len(cal_i):,}-row slice (fitted on {len(fit_i):,})"
     k = min(3, int(pd.Series(y).value_counts().min()))
     if k < 2:
-        return (LinearSVC(C=C, class_weight=class_weight, random_state=cfg.seed).fit(X, y),
-                "uncalibrated (a class has 1 row)")
+        # No fold can hold every class: the sigmoids are fitted on the training rows themselves, so
+        # the probabilities are overconfident, but top-k, LIME and the API still get them.
+        svc = LinearSVC(C=C, class_weight=class_weight, random_state=cfg.seed).fit(X, y)
+        return prefit_sigmoid(svc).fit(X, y), "sigmoid-calibrated on its training rows (a class has 1 row)"
     cal = CalibratedClassifierCV(LinearSVC(C=C, class_weight=class_weight, random_state=cfg.seed), cv=k,
                                  method="sigmoid", ensemble=False)
     return cal.fit(X, y), f"sigmoid-calibrated ({k}-fold)"
