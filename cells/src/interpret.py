@@ -219,7 +219,9 @@ def run(cfg, paths, model: str = "baseline") -> dict[str, Any]:
             notes.append(f"LIME failed: {type(exc).__name__}: {exc}")
         shap_html: Optional[str] = None
         try:
-            train = stratified_cap(load_split(paths, "train"), int(cfg.shap_background_rows), cfg.seed)
+            # the three columns the background needs, not all of the 1.1M training rows' columns
+            train = stratified_cap(load_split(paths, "train", usecols=["product_title", "product_description", "label"]),
+                                   int(cfg.shap_background_rows), cfg.seed)
             bg = [inference.combine_text(t, d) for t, d in zip(train["product_title"], train["product_description"])]
             shap_model = predictor
             if _linear_parts(predictor.pipeline) is None:
