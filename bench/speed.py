@@ -264,10 +264,13 @@ def read_once(out_dir: Path, before: str, rows: int = 1_400_000, log=print, time
     generated catalogue: the stage code of `before` (a checkout of the commit before the read-once
     loader, e.g. a git worktree) against this tree's, one after the other, each with no parse cache;
     this tree's then runs again and finds the cache its first run wrote (a re-run, or the notebook
-    after its Quick Start parsed the data). Wall time, peak RSS and the CSV reads of each."""
+    after its Quick Start parsed the data). Then each version's verify load, Step 2 and Step 3 run
+    alone, each in its own process, to show which step holds the peak. Wall time, peak RSS and the
+    CSV reads of each."""
     script = HERE / "scale_steps.py"
     title = f"Steps 2-3 at {rows / 1e6:g}M rows: before and after the read-once loader (bench/scale_steps.py --src)"
     cols = ["code", "run", "status", "wall_s", "peak_rss_mb", "csv_reads", "csv_rows_read", "load_avg_1m"]
+    alone = {"load": "the load alone", "eda": "Step 2 alone", "preprocess": "Step 3 alone"}
     before_src = Path(before).resolve() / "cells" / "src"
     if not before_src.is_dir():
         return section(title, cols, status="error", note=f"{before_src} is not a checkout's cells/src "
@@ -275,7 +278,8 @@ def read_once(out_dir: Path, before: str, rows: int = 1_400_000, log=print, time
     base = out_dir / "read_once" / f"rows_{rows}"
     shutil.rmtree(base, ignore_errors=True)
     table, errors, docs = [], [], {}
-    for label, src, steps in (("before", before_src, "steps_2_3"), ("after", SRC, "steps_2_3,steps_2_3")):
+    for label, src, steps in (("before", before_src, "steps_2_3,load,eda,preprocess"),
+                              ("after", SRC, "steps_2_3,steps_2_3,load,eda,preprocess")):
         target = base / label
         raw = target / "project" / "data" / "raw"
         if label == "after":  # the same catalogue, bytes and mtime, hard-linked: generated once
@@ -296,19 +300,25 @@ def read_once(out_dir: Path, before: str, rows: int = 1_400_000, log=print, time
         docs[label] = doc = json.loads(doc_path.read_text())
         runs = [r for r in doc["steps"] if r["step"] != "generate"]
         for i, r in enumerate(runs):
-            table.append({"code": f"{label} ({doc.get('commit') or src})",
-                          "run": "first (no parse cache)" if i == 0 else "again (parse cache present)",
+            cache = "parse cache present" if label == "after" and i > 0 else "no parse cache"
+            run = f"Steps 2-3, {cache}" if r["step"] == "steps_2_3" else f"{alone.get(r['step'], r['step'])}, {cache}"
+            table.append({"code": f"{label} ({doc.get('commit') or src})", "run": run,
                           "status": r["status"], "wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
                           "csv_reads": r.get("csv_reads"), "csv_rows_read": r.get("csv_rows_read"),
                           "load_avg_1m": " → ".join(map(str, load))})
     figures = {}
-    ok = [r for r in table if r["status"] == "ok"]
+    ok = [r for r in table if r["status"] == "ok" and r["run"].startswith("Steps 2-3")]
     if len(ok) == 3 and ok[0]["wall_s"] > 0:
         b, first, again = ok
         figures = {"wall time, after / before (first run)": round(first["wall_s"] / b["wall_s"], 2),
                    "peak RSS, after / before (first run)": round(first["peak_rss_mb"] / b["peak_rss_mb"], 2),
                    "wall time, after with the cache / before": round(again["wall_s"] / b["wall_s"], 2),
                    "peak RSS, after with the cache / before": round(again["peak_rss_mb"] / b["peak_rss_mb"], 2)}
+    by = {(r["code"].split()[0], r["run"].split(",")[0]): r for r in table if r["status"] == "ok"}
+    for what in alone.values():
+        if ("before", what) in by and ("after", what) in by:
+            figures[f"{what}: peak RSS, after / before"] = round(by[("after", what)]["peak_rss_mb"]
+                                                               / by[("before", what)]["peak_rss_mb"], 2)
     note = (f"One generated catalogue in the user's asaniczka schema (demo_data.write_asaniczka, {rows:,} rows + the "
             "categories table), default (full) Config, force=True; each run is its own process (peak RSS from wait4). "
             "csv_reads: pandas.read_csv calls that returned rows (header peeks aside; each parse reads the products "
