@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 
 from conftest import REPO
 
-from test_notebook_run import _env, run_tool, tool  # noqa: F401  (the session's Go tool)
+from test_notebook_run import _env, run_tool  # the Go tool is conftest.py's session fixture `tool`
 
 
 def tree(root: Path, skip: Path) -> dict[str, bytes]:
