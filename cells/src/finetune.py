@@ -243,6 +243,12 @@ def only_new_head_missing(report: str) -> bool:
                               for r in data)
 
 
+def _keep_unless_expected_new_head(record) -> bool:
+    """A logging filter (plain callables are accepted) for transformers' loader messages."""
+    msg = record.getMessage()
+    return "LOAD REPORT" not in msg or not only_new_head_missing(msg)
+
+
 def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[str, int]):
     import logging
 
@@ -250,14 +256,8 @@ def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[
 
     from fallback import ModelLoadError
 
-    class ExpectedNewHead(logging.Filter):
-        def filter(self, record: logging.LogRecord) -> bool:
-            msg = record.getMessage()
-            return "LOAD REPORT" not in msg or not only_new_head_missing(msg)
-
-    quiet = ExpectedNewHead()
     log = logging.getLogger("transformers.modeling_utils")
-    log.addFilter(quiet)
+    log.addFilter(_keep_unless_expected_new_head)
     try:
         # id2label/label2id in the config make pipeline("text-classification") return category names.
         return AutoModelForSequenceClassification.from_pretrained(
@@ -268,7 +268,7 @@ def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[
             raise
         raise ModelLoadError(f"cannot load model {name_or_path!r}: {type(exc).__name__}: {exc}") from exc
     finally:
-        log.removeFilter(quiet)
+        log.removeFilter(_keep_unless_expected_new_head)
 
 
 def training_arguments(cfg, settings: dict[str, Any], output_dir: str, *, has_eval: bool, n_train: int,
@@ -544,12 +544,6 @@ def finetune_inputs(cfg, paths) -> dict[str, Any]:
             "val": stratified_cap(val_all, cfg.finetune_eval_rows, cfg.seed),
             "id2label": id2label, "label2id": label2id, "pair": uses_pairs(train_all),
             "data_hash": split_hash(train_all, val_all), "n_val_all": len(val_all)}
-
-
-def load_finetune_data(cfg, paths):
-    """(train, val, id2label, label2id) as capped by the config (before the time budget's sizing)."""
-    d = finetune_inputs(cfg, paths)
-    return d["train"], d["val"], d["id2label"], d["label2id"]
 
 
 def initial_plan(cfg, device: dict[str, Any]) -> list[dict[str, Any]]:
