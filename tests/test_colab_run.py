@@ -34,6 +34,7 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, SRC
+from notebook_cells import written_module
 
 COLAB_PY = REPO / ".venv-colab" / "bin" / "python"
 STANDIN = REPO / "tests" / "colab_standin"
@@ -96,14 +97,12 @@ class ColabRun:
 
 
 @pytest.fixture(scope="module")
-def colab_run(tmp_path_factory) -> ColabRun:
+def colab_run(tmp_path_factory, tool) -> ColabRun:
     if not COLAB_PY.is_file():
         pytest.fail(f"{COLAB_PY} is missing: `make setup` builds the Colab-faithful environment")
     tmp = tmp_path_factory.mktemp("colab")
     run = ColabRun(tmp)
     run.mount.parent.mkdir(parents=True)  # /content exists in Colab; drive.mount refuses a missing parent
-    tool = tmp / "colab-notebook-action"
-    subprocess.run(["go", "build", "-o", str(tool), "."], cwd=REPO, check=True)
     archive = write_kaggle_zip(tmp)
     site = colab_site_packages()
     # One run at a time: a second pytest using this environment would sync it under this one.
@@ -332,21 +331,15 @@ def test_install_cell_packages_are_the_tested_pins():
     assert {n: lock.get(n.lower()) for n in environment.EXTRA_PACKAGES} == environment.EXTRA_PACKAGES
 
 
-def _third_party_imports() -> set[str]:
+def _third_party_imports(nb) -> set[str]:
     """Top-level modules the built notebook's cells and modules import, from validate's own parser."""
     items = []
     for path in sorted(SRC.rglob("*.py")):
         if "__pycache__" not in path.parts:
             items.append({"key": str(path), "source": path.read_text(encoding="utf-8"), "ipython": False})
-    for cell_file in sorted((REPO / "cells").glob("*.py")):
-        body, code = [], False
-        for line in cell_file.read_text(encoding="utf-8").splitlines() + ["# %%"]:
-            if line.startswith("# %%"):
-                if code and body:
-                    items.append({"key": f"{cell_file}:{len(items)}", "source": "\n".join(body), "ipython": True})
-                body, code = [], "[markdown]" not in line
-            else:
-                body.append(line)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and written_module(cell) is None:  # src= cells: the modules above
+            items.append({"key": cell.id or f"cell {i}", "source": cell.source, "ipython": True})
     res = subprocess.run([sys.executable, "-I", str(REPO / "internal" / "validate" / "pysyntax.py")],
                          input=json.dumps(items), capture_output=True, text=True, check=True)
     facts = json.loads(res.stdout)
@@ -355,7 +348,7 @@ def _third_party_imports() -> set[str]:
     return {i["module"] for i in facts["imports"]} - set(facts["stdlib"]) - local
 
 
-def test_requirements_record_every_distribution_the_notebook_imports():
+def test_requirements_record_every_distribution_the_notebook_imports(built_notebook):
     import environment
 
     dists: dict[str, set[str]] = {}
@@ -364,7 +357,7 @@ def test_requirements_record_every_distribution_the_notebook_imports():
             imp, dist = line.split("\t")[:2]
             dists.setdefault(imp, set()).add(dist.lower())
     recorded = {n.lower() for n in environment.RECORDED}
-    unrecorded = {m: sorted(dists.get(m, {m})) for m in _third_party_imports() - {"google"}
+    unrecorded = {m: sorted(dists.get(m, {m})) for m in _third_party_imports(built_notebook) - {"google"}
                   if not dists.get(m, {m.lower()}) & recorded}
     assert not unrecorded, f"imported but not written to requirements.txt (environment.PREINSTALLED): {unrecorded}"
 
