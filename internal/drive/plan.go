@@ -150,97 +150,147 @@ func BuildPlan(s Sources, t Target) (Plan, error) {
 	if err := t.Validate(); err != nil {
 		return Plan{}, err
 	}
-	maxBytes := s.MaxFileBytes
-	if maxBytes == 0 {
-		maxBytes = DefaultMaxFileBytes
-	}
-	plan := Plan{Target: t}
-	var items []Item
-	add := func(it Item) {
-		if it.Kind != KindNotebook && maxBytes > 0 && it.Size > maxBytes {
-			plan.Skipped = append(plan.Skipped, Skip{it.Rel, fmt.Sprintf("%s is over the %s size cap", humanBytes(it.Size), humanBytes(maxBytes))})
-			return
-		}
-		items = append(items, it)
-	}
-	// walk adds root's files under prefix; skip names top-level folders left out, with why.
-	walk := func(root, prefix string, kind Kind, skip map[string]string) error {
-		return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			relLocal, _ := filepath.Rel(root, p)
-			relSlash := filepath.ToSlash(relLocal)
-			rel := path.Join(prefix, relSlash)
-			if d.IsDir() {
-				if p == root {
-					return nil
-				}
-				if why, ok := skip[relSlash]; ok {
-					plan.Skipped = append(plan.Skipped, Skip{rel + "/", why})
-					return filepath.SkipDir
-				}
-				if why, ok := skipDir(d.Name()); ok {
-					plan.Skipped = append(plan.Skipped, Skip{rel + "/", why})
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() {
-				plan.Skipped = append(plan.Skipped, Skip{rel, "not a regular file"})
-				return nil
-			}
-			if why, ok := skipFile(d.Name()); ok {
-				plan.Skipped = append(plan.Skipped, Skip{rel, why})
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			add(Item{Rel: rel, Local: p, MimeType: mimeFor(p), Size: info.Size(), Kind: kind})
-			return nil
-		})
+	pl := &planner{maxBytes: s.MaxFileBytes}
+	if pl.maxBytes == 0 {
+		pl.maxBytes = DefaultMaxFileBytes
 	}
 	srcDir := s.SrcDir
 	if s.ProjectRoot != "" {
-		if err := requireDir(s.ProjectRoot, "project root"); err != nil {
+		if err := pl.addProjectRoot(s.ProjectRoot, t); err != nil {
 			return Plan{}, err
-		}
-		skip := map[string]string{
-			"src":      "the built src/ is published beside the notebook",
-			"data/raw": "the run's input data, not an artifact",
-		}
-		if err := walk(s.ProjectRoot, t.RunDir(), KindArtifact, skip); err != nil {
-			return Plan{}, fmt.Errorf("read project root %s: %w", s.ProjectRoot, err)
 		}
 		if srcDir == "" {
 			srcDir = existing(filepath.Join(s.ProjectRoot, "src"))
 		}
 	}
 	if srcDir != "" {
-		if err := requireDir(srcDir, "src folder"); err != nil {
+		if err := pl.addSrc(srcDir, t); err != nil {
 			return Plan{}, err
-		}
-		if err := walk(srcDir, path.Join(t.NotebookRoot(), "src"), KindSrc, nil); err != nil {
-			return Plan{}, fmt.Errorf("read src folder %s: %w", srcDir, err)
 		}
 	}
 	if s.Notebook != "" {
-		info, err := os.Stat(s.Notebook)
-		if err != nil {
-			return Plan{}, fmt.Errorf("notebook %s not found: build it first (go run . build): %w", s.Notebook, err)
+		if err := pl.addNotebook(s.Notebook, t); err != nil {
+			return Plan{}, err
 		}
-		// The one file the Colab link points at: never capped. Its name is fixed, so
-		// the link a user bookmarks stays the same whatever the build called it.
-		add(Item{Rel: path.Join(t.NotebookRoot(), NotebookFile), Local: s.Notebook, MimeType: ColabMIME, Size: info.Size(), Kind: KindNotebook})
 	}
 	if s.Record != nil {
-		add(Item{Rel: path.Join(t.RunDir(), RunRecord), Data: s.Record, MimeType: "application/json", Size: int64(len(s.Record)), Kind: KindRecord})
+		pl.add(Item{Rel: path.Join(t.RunDir(), RunRecord), Data: s.Record, MimeType: "application/json", Size: int64(len(s.Record)), Kind: KindRecord})
 	}
+	sortItems(pl.items)
+	return Plan{Target: t, Dirs: planDirs(pl.items, t.Default), Items: pl.items, Skipped: pl.skipped}, nil
+}
 
+// planner gathers a plan's files and what it leaves out, in the order it meets them.
+type planner struct {
+	maxBytes int64 // negative: no cap
+	items    []Item
+	skipped  []Skip
+}
+
+func (pl *planner) skip(rel, why string) { pl.skipped = append(pl.skipped, Skip{rel, why}) }
+
+// add keeps it unless it is over the size cap (the notebook never is).
+func (pl *planner) add(it Item) {
+	if it.Kind != KindNotebook && pl.maxBytes > 0 && it.Size > pl.maxBytes {
+		pl.skip(it.Rel, fmt.Sprintf("%s is over the %s size cap", humanBytes(it.Size), humanBytes(pl.maxBytes)))
+		return
+	}
+	pl.items = append(pl.items, it)
+}
+
+// addProjectRoot adds a run's PROJECT_ROOT under the target's run folder, without its
+// src/ and data/raw/.
+func (pl *planner) addProjectRoot(root string, t Target) error {
+	if err := requireDir(root, "project root"); err != nil {
+		return err
+	}
+	skip := map[string]string{
+		"src":      "the built src/ is published beside the notebook",
+		"data/raw": "the run's input data, not an artifact",
+	}
+	if err := pl.walk(root, t.RunDir(), KindArtifact, skip); err != nil {
+		return fmt.Errorf("read project root %s: %w", root, err)
+	}
+	return nil
+}
+
+// addSrc adds the built src/ tree beside the notebook.
+func (pl *planner) addSrc(srcDir string, t Target) error {
+	if err := requireDir(srcDir, "src folder"); err != nil {
+		return err
+	}
+	if err := pl.walk(srcDir, path.Join(t.NotebookRoot(), "src"), KindSrc, nil); err != nil {
+		return fmt.Errorf("read src folder %s: %w", srcDir, err)
+	}
+	return nil
+}
+
+// addNotebook adds the one file the Colab link points at: never capped. Its name is
+// fixed, so the link a user bookmarks stays the same whatever the build called it.
+func (pl *planner) addNotebook(notebook string, t Target) error {
+	info, err := os.Stat(notebook)
+	if err != nil {
+		return fmt.Errorf("notebook %s not found: build it first (go run . build): %w", notebook, err)
+	}
+	pl.add(Item{Rel: path.Join(t.NotebookRoot(), NotebookFile), Local: notebook, MimeType: ColabMIME, Size: info.Size(), Kind: KindNotebook})
+	return nil
+}
+
+// walk adds root's files under prefix; skip names top-level folders left out, with why.
+func (pl *planner) walk(root, prefix string, kind Kind, skip map[string]string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		relLocal, _ := filepath.Rel(root, p)
+		relSlash := filepath.ToSlash(relLocal)
+		rel := path.Join(prefix, relSlash)
+		if d.IsDir() {
+			return pl.enterDir(p == root, d.Name(), relSlash, rel, skip)
+		}
+		return pl.addFile(p, rel, d, kind)
+	})
+}
+
+// enterDir says whether walk goes into a folder (nil) or leaves it out (filepath.SkipDir).
+func (pl *planner) enterDir(isRoot bool, name, relSlash, rel string, skip map[string]string) error {
+	if isRoot {
+		return nil
+	}
+	if why, ok := skip[relSlash]; ok {
+		pl.skip(rel+"/", why)
+		return filepath.SkipDir
+	}
+	if why, ok := skipDir(name); ok {
+		pl.skip(rel+"/", why)
+		return filepath.SkipDir
+	}
+	return nil
+}
+
+// addFile adds one file walk meets, unless it is not a regular file or is one never uploaded.
+func (pl *planner) addFile(p, rel string, d fs.DirEntry, kind Kind) error {
+	if !d.Type().IsRegular() {
+		pl.skip(rel, "not a regular file")
+		return nil
+	}
+	if why, ok := skipFile(d.Name()); ok {
+		pl.skip(rel, why)
+		return nil
+	}
+	info, err := d.Info()
+	if err != nil {
+		return err
+	}
+	pl.add(Item{Rel: rel, Local: p, MimeType: mimeFor(p), Size: info.Size(), Kind: kind})
+	return nil
+}
+
+// planDirs lists every folder the items need, with their parents (and Tree for the
+// default branch), sorted so that parents come before children and can be created in order.
+func planDirs(items []Item, withTree bool) []string {
 	dirs := map[string]bool{}
-	if t.Default {
+	if withTree {
 		for _, d := range Tree {
 			dirs[d] = true
 		}
@@ -254,13 +304,17 @@ func BuildPlan(s Sources, t Target) (Plan, error) {
 			dirs[p] = true
 		}
 	}
+	var out []string
 	for d := range dirs {
-		plan.Dirs = append(plan.Dirs, d)
+		out = append(out, d)
 	}
-	// Parents sort before children, so folders can be created in order.
-	sort.Strings(plan.Dirs)
-	// The notebook first: if anything later fails, the Colab link is already fresh;
-	// the record last: a baseline never points at artifacts that did not land.
+	sort.Strings(out)
+	return out
+}
+
+// sortItems puts the notebook first: if anything later fails, the Colab link is already
+// fresh; the record last: a baseline never points at artifacts that did not land.
+func sortItems(items []Item) {
 	order := map[Kind]int{KindNotebook: 0, KindSrc: 1, KindArtifact: 2, KindRecord: 3}
 	sort.SliceStable(items, func(i, j int) bool {
 		if order[items[i].Kind] != order[items[j].Kind] {
@@ -268,8 +322,6 @@ func BuildPlan(s Sources, t Target) (Plan, error) {
 		}
 		return items[i].Rel < items[j].Rel
 	})
-	plan.Items = items
-	return plan, nil
 }
 
 func existing(p string) string {
