@@ -181,37 +181,44 @@ func (c Credentials) Resolve(ctx context.Context, hc *http.Client) (*Auth, error
 	if src == "" {
 		src = "the credentials JSON"
 	}
-	var f struct {
-		Type         string          `json:"type"`
-		ClientEmail  string          `json:"client_email"`
-		PrivateKey   string          `json:"private_key"`
-		ClientID     string          `json:"client_id"`
-		ClientSecret string          `json:"client_secret"`
-		RefreshToken string          `json:"refresh_token"`
-		Installed    json.RawMessage `json:"installed"`
-		Web          json.RawMessage `json:"web"`
+	f, err := parseKeyFile(c.JSON, src)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(c.JSON, &f); err != nil {
+	return c.keyFileAuth(ctx, f, src, tokenURL)
+}
+
+// keyFile is what Resolve reads of a credentials JSON, whichever kind it is.
+type keyFile struct {
+	Type         string          `json:"type"`
+	ClientEmail  string          `json:"client_email"`
+	PrivateKey   string          `json:"private_key"`
+	ClientID     string          `json:"client_id"`
+	ClientSecret string          `json:"client_secret"`
+	RefreshToken string          `json:"refresh_token"`
+	Installed    json.RawMessage `json:"installed"`
+	Web          json.RawMessage `json:"web"`
+}
+
+// parseKeyFile reads a credentials JSON; src names it in the message when it is not JSON.
+func parseKeyFile(data []byte, src string) (keyFile, error) {
+	var f keyFile
+	if err := json.Unmarshal(data, &f); err != nil {
 		var se *json.SyntaxError
 		where := ""
 		if errors.As(err, &se) {
 			where = fmt.Sprintf(" (syntax error at byte %d)", se.Offset)
 		}
-		return nil, credErrorf("%s is not valid JSON%s: paste the whole downloaded key file, including the outer braces, into the secret", src, where)
+		return f, credErrorf("%s is not valid JSON%s: paste the whole downloaded key file, including the outer braces, into the secret", src, where)
 	}
+	return f, nil
+}
+
+// keyFileAuth picks the token source for the kind of key file f is.
+func (c Credentials) keyFileAuth(ctx context.Context, f keyFile, src, tokenURL string) (*Auth, error) {
 	switch {
 	case f.Type == "service_account":
-		if f.ClientEmail == "" || f.PrivateKey == "" {
-			return nil, credErrorf("%s is a service account key without client_email or private_key: download a new JSON key for the service account", src)
-		}
-		cfg, err := google.JWTConfigFromJSON(c.JSON, Scope)
-		if err != nil {
-			return nil, credErrorf("%s: %v", src, err)
-		}
-		if c.TokenURL != "" {
-			cfg.TokenURL = c.TokenURL
-		}
-		return &Auth{TokenSource: cfg.TokenSource(ctx), Kind: "service account", Account: f.ClientEmail}, nil
+		return c.serviceAccountAuth(ctx, f, src)
 	case f.Type == "authorized_user":
 		// The file is one unit: its own refresh token beats a stray environment one.
 		rt := f.RefreshToken
@@ -226,24 +233,44 @@ func (c Credentials) Resolve(ctx context.Context, hc *http.Client) (*Auth, error
 		}
 		return &Auth{TokenSource: creds.TokenSource, Kind: "external account"}, nil
 	case f.Installed != nil || f.Web != nil:
-		// The OAuth client file from the Cloud console; the refresh token comes separately.
-		var client struct {
-			ClientID     string `json:"client_id"`
-			ClientSecret string `json:"client_secret"`
-		}
-		raw := f.Installed
-		if raw == nil {
-			raw = f.Web
-		}
-		if err := json.Unmarshal(raw, &client); err != nil {
-			return nil, credErrorf("%s: OAuth client file is malformed: %v", src, err)
-		}
-		return c.refreshTokenAuth(ctx, client.ClientID, client.ClientSecret, c.RefreshToken, tokenURL)
+		return c.oauthClientFileAuth(ctx, f, src, tokenURL)
 	case f.Type == "":
 		return nil, credErrorf("%s has no \"type\" field: expected a service account key (\"type\": \"service_account\") or an authorized_user file with client_id, client_secret and refresh_token", src)
 	default:
 		return nil, credErrorf("%s has type %q, which cannot publish to Drive: use a service account key, an authorized_user file or an OAuth refresh token", src, f.Type)
 	}
+}
+
+// serviceAccountAuth signs its own tokens with the key's private key.
+func (c Credentials) serviceAccountAuth(ctx context.Context, f keyFile, src string) (*Auth, error) {
+	if f.ClientEmail == "" || f.PrivateKey == "" {
+		return nil, credErrorf("%s is a service account key without client_email or private_key: download a new JSON key for the service account", src)
+	}
+	cfg, err := google.JWTConfigFromJSON(c.JSON, Scope)
+	if err != nil {
+		return nil, credErrorf("%s: %v", src, err)
+	}
+	if c.TokenURL != "" {
+		cfg.TokenURL = c.TokenURL
+	}
+	return &Auth{TokenSource: cfg.TokenSource(ctx), Kind: "service account", Account: f.ClientEmail}, nil
+}
+
+// oauthClientFileAuth reads the OAuth client file from the Cloud console ("installed"
+// or "web"); the refresh token comes separately.
+func (c Credentials) oauthClientFileAuth(ctx context.Context, f keyFile, src, tokenURL string) (*Auth, error) {
+	var client struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	raw := f.Installed
+	if raw == nil {
+		raw = f.Web
+	}
+	if err := json.Unmarshal(raw, &client); err != nil {
+		return nil, credErrorf("%s: OAuth client file is malformed: %v", src, err)
+	}
+	return c.refreshTokenAuth(ctx, client.ClientID, client.ClientSecret, c.RefreshToken, tokenURL)
 }
 
 func (c Credentials) refreshTokenAuth(ctx context.Context, id, secret, refresh, tokenURL string) (*Auth, error) {
