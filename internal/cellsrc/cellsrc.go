@@ -156,6 +156,16 @@ func ParseDir(dir string) ([]File, []Problem) {
 	return files, probs
 }
 
+// addFunc records a problem at a line of the file being parsed (0: the whole file).
+type addFunc func(line int, format string, args ...any)
+
+// rawCell is a cell as read from its header and the lines up to the next one.
+type rawCell struct {
+	cell  Cell
+	lines []string
+	first int // file line of lines[0]
+}
+
 // ParseFile parses one cell file. path is only used in problems and Cell.File.
 func ParseFile(path string, data []byte) (File, []Problem) {
 	f := File{Path: path}
@@ -167,18 +177,32 @@ func ParseFile(path string, data []byte) (File, []Problem) {
 		add(0, "carriage return found: use LF line endings")
 		return f, probs
 	}
-	text := string(data)
-	text = strings.TrimSuffix(text, "\n")
-	lines := strings.Split(text, "\n")
-	if len(data) == 0 {
-		lines = nil
+	raws := splitCells(path, fileLines(data), add)
+	if len(raws) == 0 && len(probs) == 0 {
+		add(0, "no cells: a cell file needs at least one \"# %%%%\" line")
 	}
+	for _, r := range raws {
+		if r.cell.Kind != "" {
+			f.Cells = append(f.Cells, finishCell(r, add))
+		}
+	}
+	for i := range f.Cells {
+		f.Cells[i].Index = i
+	}
+	return f, probs
+}
 
-	type rawCell struct {
-		cell  Cell
-		lines []string
-		first int // file line of lines[0]
+// fileLines splits a file's text into lines, without the final newline's empty line.
+func fileLines(data []byte) []string {
+	if len(data) == 0 {
+		return nil
 	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// splitCells cuts the lines at each "# %%" header. A cell whose header is wrong still
+// takes its body (so its lines are not read as another cell's) but has an empty Kind.
+func splitCells(path string, lines []string, add addFunc) []*rawCell {
 	var cur *rawCell
 	var raws []*rawCell
 	for i, ln := range lines {
@@ -186,13 +210,11 @@ func ParseFile(path string, data []byte) (File, []Problem) {
 		if strings.HasPrefix(ln, "# %%") {
 			c, ok := parseHeader(ln, lineNo, add)
 			c.File, c.Line, c.Index = path, lineNo, len(raws)
-			cur = &rawCell{cell: c, first: lineNo + 1}
-			if ok {
-				raws = append(raws, cur)
-			} else {
-				cur.cell.Kind = "" // still consume its body, but drop the cell
-				raws = append(raws, cur)
+			if !ok {
+				c.Kind = ""
 			}
+			cur = &rawCell{cell: c, first: lineNo + 1}
+			raws = append(raws, cur)
 			continue
 		}
 		if cur == nil {
@@ -203,146 +225,77 @@ func ParseFile(path string, data []byte) (File, []Problem) {
 		}
 		cur.lines = append(cur.lines, ln)
 	}
-	if len(raws) == 0 && len(probs) == 0 {
-		add(0, "no cells: a cell file needs at least one \"# %%%%\" line")
-	}
+	return raws
+}
 
-	for _, r := range raws {
-		if r.cell.Kind == "" {
-			continue
-		}
-		// Drop leading/trailing blank lines but remember where the body starts.
-		start, end := 0, len(r.lines)
-		for start < end && strings.TrimSpace(r.lines[start]) == "" {
-			start++
-		}
-		for end > start && strings.TrimSpace(r.lines[end-1]) == "" {
-			end--
-		}
-		body := r.lines[start:end]
-		c := r.cell
-		c.BodyLine = c.Line
-		if len(body) > 0 {
-			c.BodyLine = r.first + start
-		}
-		if c.Kind == Markdown {
-			out := make([]string, len(body))
-			for j, ln := range body {
-				switch {
-				case ln == "#":
-					out[j] = ""
-				case strings.HasPrefix(ln, "# "):
-					out[j] = ln[2:]
-				default:
-					add(c.BodyLine+j, "markdown cell line must start with \"# \" or be exactly \"#\"")
-				}
-			}
-			c.Source = strings.Join(out, "\n")
-			if len(body) == 0 {
-				add(c.Line, "empty markdown cell")
-			}
-		} else {
-			c.Source = strings.Join(body, "\n")
-			if c.Src != "" && len(body) > 0 {
-				add(c.BodyLine, "a src=%q cell must have an empty body: the builder fills it from cells/src/%s", c.Src, c.Src)
-			}
-		}
-		f.Cells = append(f.Cells, c)
+// finishCell makes a cell's Source from its body: leading/trailing blank lines
+// dropped (BodyLine says where it starts), markdown's "# " prefixes stripped.
+func finishCell(r *rawCell, add addFunc) Cell {
+	start, end := 0, len(r.lines)
+	for start < end && strings.TrimSpace(r.lines[start]) == "" {
+		start++
 	}
-	for i := range f.Cells {
-		f.Cells[i].Index = i
+	for end > start && strings.TrimSpace(r.lines[end-1]) == "" {
+		end--
 	}
-	return f, probs
+	body := r.lines[start:end]
+	c := r.cell
+	c.BodyLine = c.Line
+	if len(body) > 0 {
+		c.BodyLine = r.first + start
+	}
+	if c.Kind == Markdown {
+		c.Source = markdownSource(body, c.BodyLine, add)
+		if len(body) == 0 {
+			add(c.Line, "empty markdown cell")
+		}
+		return c
+	}
+	c.Source = strings.Join(body, "\n")
+	if c.Src != "" && len(body) > 0 {
+		add(c.BodyLine, "a src=%q cell must have an empty body: the builder fills it from cells/src/%s", c.Src, c.Src)
+	}
+	return c
+}
+
+// markdownSource strips the "# " of each markdown line (a bare "#" is an empty line).
+func markdownSource(body []string, bodyLine int, add addFunc) string {
+	out := make([]string, len(body))
+	for j, ln := range body {
+		switch {
+		case ln == "#":
+			out[j] = ""
+		case strings.HasPrefix(ln, "# "):
+			out[j] = ln[2:]
+		default:
+			add(bodyLine+j, "markdown cell line must start with \"# \" or be exactly \"#\"")
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // parseHeader reads `# %% [markdown] key=json key=json`.
-func parseHeader(ln string, lineNo int, add func(int, string, ...any)) (Cell, bool) {
+func parseHeader(ln string, lineNo int, add addFunc) (Cell, bool) {
 	c := Cell{Kind: Code}
-	rest := strings.TrimPrefix(ln, "# %%")
-	if rest != "" && rest[0] != ' ' {
-		add(lineNo, "cell marker must be \"# %%%%\" followed by a space or the end of the line")
+	rest, ok := parseMarker(&c, ln, lineNo, add)
+	if !ok {
 		return c, false
 	}
-	rest = strings.TrimSpace(rest)
-	if strings.HasPrefix(rest, "[") {
-		end := strings.Index(rest, "]")
-		if end < 0 {
-			add(lineNo, "unclosed \"[\" in cell marker")
-			return c, false
-		}
-		kind := rest[1:end]
-		if kind != "markdown" {
-			add(lineNo, "unknown cell type [%s]: only [markdown] (or nothing, for code) is allowed", kind)
-			return c, false
-		}
-		c.Kind = Markdown
-		rest = strings.TrimSpace(rest[end+1:])
-	}
-	ok := true
 	seen := map[string]bool{}
 	for rest != "" {
-		m := headerKeyRE.FindStringSubmatch(rest)
-		if m == nil {
-			add(lineNo, "cannot read cell metadata %q: expected key=JSON (e.g. tags=[\"quickstart\"])", rest)
+		key, v, next, read := nextMetadata(rest, lineNo, add)
+		if !read {
 			return c, false
 		}
-		key := m[1]
-		valText := rest[len(m[0]):]
-		dec := json.NewDecoder(strings.NewReader(valText))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			add(lineNo, "metadata %s: value is not valid JSON: %v", key, err)
-			return c, false
-		}
-		n := int(dec.InputOffset())
-		rest = valText[n:]
-		if rest != "" && rest[0] != ' ' {
-			add(lineNo, "metadata %s: expected a space after the JSON value", key)
-			return c, false
-		}
-		rest = strings.TrimSpace(rest)
+		rest = next
 		if seen[key] {
 			add(lineNo, "metadata key %s given twice", key)
 			ok = false
 			continue
 		}
 		seen[key] = true
-		switch key {
-		case "tags":
-			arr, isArr := v.([]any)
-			if !isArr {
-				add(lineNo, "tags must be a JSON list of strings, e.g. tags=[\"quickstart\"]")
-				ok = false
-				continue
-			}
-			for _, t := range arr {
-				s, isStr := t.(string)
-				if !isStr || s == "" {
-					add(lineNo, "tags must be a JSON list of non-empty strings")
-					ok = false
-					break
-				}
-				c.Tags = append(c.Tags, s)
-			}
-		case "src":
-			s, isStr := v.(string)
-			if !isStr {
-				add(lineNo, "src must be a JSON string, e.g. src=\"preprocess.py\"")
-				ok = false
-				continue
-			}
-			if msg := checkSrcPath(s); msg != "" {
-				add(lineNo, "src=%q: %s", s, msg)
-				ok = false
-				continue
-			}
-			c.Src = s
-		default:
-			if c.Metadata == nil {
-				c.Metadata = map[string]any{}
-			}
-			c.Metadata[key] = v
+		if !setMetadata(&c, key, v, lineNo, add) {
+			ok = false
 		}
 	}
 	if c.Kind == Markdown && c.Src != "" {
@@ -350,6 +303,99 @@ func parseHeader(ln string, lineNo int, add func(int, string, ...any)) (Cell, bo
 		ok = false
 	}
 	return c, ok
+}
+
+// parseMarker reads "# %%" and an optional [markdown] (setting c.Kind); rest is the
+// metadata text after them.
+func parseMarker(c *Cell, ln string, lineNo int, add addFunc) (rest string, ok bool) {
+	rest = strings.TrimPrefix(ln, "# %%")
+	if rest != "" && rest[0] != ' ' {
+		add(lineNo, "cell marker must be \"# %%%%\" followed by a space or the end of the line")
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	if !strings.HasPrefix(rest, "[") {
+		return rest, true
+	}
+	end := strings.Index(rest, "]")
+	if end < 0 {
+		add(lineNo, "unclosed \"[\" in cell marker")
+		return "", false
+	}
+	kind := rest[1:end]
+	if kind != "markdown" {
+		add(lineNo, "unknown cell type [%s]: only [markdown] (or nothing, for code) is allowed", kind)
+		return "", false
+	}
+	c.Kind = Markdown
+	return strings.TrimSpace(rest[end+1:]), true
+}
+
+// nextMetadata reads the key=JSON at the start of rest; next is the text after it.
+func nextMetadata(rest string, lineNo int, add addFunc) (key string, v any, next string, ok bool) {
+	m := headerKeyRE.FindStringSubmatch(rest)
+	if m == nil {
+		add(lineNo, "cannot read cell metadata %q: expected key=JSON (e.g. tags=[\"quickstart\"])", rest)
+		return "", nil, "", false
+	}
+	key = m[1]
+	valText := rest[len(m[0]):]
+	dec := json.NewDecoder(strings.NewReader(valText))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		add(lineNo, "metadata %s: value is not valid JSON: %v", key, err)
+		return key, nil, "", false
+	}
+	next = valText[int(dec.InputOffset()):]
+	if next != "" && next[0] != ' ' {
+		add(lineNo, "metadata %s: expected a space after the JSON value", key)
+		return key, nil, "", false
+	}
+	return key, v, strings.TrimSpace(next), true
+}
+
+// setMetadata puts one header value on c: tags and src are checked, other keys kept as
+// Metadata. It reports false when the value is wrong.
+func setMetadata(c *Cell, key string, v any, lineNo int, add addFunc) bool {
+	switch key {
+	case "tags":
+		return setTags(c, v, lineNo, add)
+	case "src":
+		s, isStr := v.(string)
+		if !isStr {
+			add(lineNo, "src must be a JSON string, e.g. src=\"preprocess.py\"")
+			return false
+		}
+		if msg := checkSrcPath(s); msg != "" {
+			add(lineNo, "src=%q: %s", s, msg)
+			return false
+		}
+		c.Src = s
+	default:
+		if c.Metadata == nil {
+			c.Metadata = map[string]any{}
+		}
+		c.Metadata[key] = v
+	}
+	return true
+}
+
+// setTags appends a tags= list to c.Tags, up to its first entry that is not a non-empty string.
+func setTags(c *Cell, v any, lineNo int, add addFunc) bool {
+	arr, isArr := v.([]any)
+	if !isArr {
+		add(lineNo, "tags must be a JSON list of strings, e.g. tags=[\"quickstart\"]")
+		return false
+	}
+	for _, t := range arr {
+		s, isStr := t.(string)
+		if !isStr || s == "" {
+			add(lineNo, "tags must be a JSON list of non-empty strings")
+			return false
+		}
+		c.Tags = append(c.Tags, s)
+	}
+	return true
 }
 
 func checkSrcPath(s string) string {
