@@ -128,29 +128,50 @@ func (c *Commenter) ours(cm *github.IssueComment) bool {
 // Upsert edits our marked comment on PR number, or creates it when there is none.
 // Duplicates left by an earlier race between two runs are deleted.
 func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result, error) {
+	if err := checkBody(body); err != nil {
+		return Result{}, err
+	}
+	ours, err := c.listOurs(ctx, number)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(ours) == 0 {
+		return c.create(ctx, number, body)
+	}
+	keep := ours[0]
+	c.deleteDuplicates(ctx, ours[1:])
+	if keep.GetBody() == body {
+		return Result{ID: keep.GetID(), URL: keep.GetHTMLURL(), Action: "unchanged"}, nil
+	}
+	return c.update(ctx, number, keep, body)
+}
+
+// checkBody refuses a body that could never be found again, or that GitHub would refuse.
+func checkBody(body string) error {
 	if !strings.Contains(body, Marker) {
-		return Result{}, errors.New("comment body has no marker: it could never be found again")
+		return errors.New("comment body has no marker: it could never be found again")
 	}
 	if len(body) > MaxBody {
-		return Result{}, fmt.Errorf("comment body is %d bytes, over GitHub's %d limit", len(body), MaxBody)
+		return fmt.Errorf("comment body is %d bytes, over GitHub's %d limit", len(body), MaxBody)
 	}
-	logf := c.Logf
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
+	return nil
+}
+
+// listOurs reads every page of PR number's comments and keeps ours, oldest first.
+func (c *Commenter) listOurs(ctx context.Context, number int) ([]*github.IssueComment, error) {
 	var ours []*github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
+	doing := fmt.Sprintf("list comments on #%d", number)
 	for {
 		var page []*github.IssueComment
 		var resp *github.Response
-		doing := fmt.Sprintf("list comments on #%d", number)
 		err := c.retry(ctx, doing, func() (*github.Response, error) {
 			var err error
 			page, resp, err = c.Client.Issues.ListComments(ctx, c.Owner, c.Repo, number, opts)
 			return resp, err
 		})
 		if err != nil {
-			return Result{}, explain(err, doing)
+			return nil, explain(err, doing)
 		}
 		for _, cm := range page {
 			if c.ours(cm) {
@@ -158,26 +179,27 @@ func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result
 			}
 		}
 		if resp.NextPage == 0 {
-			break
+			return ours, nil
 		}
 		opts.Page = resp.NextPage
 	}
-	if len(ours) == 0 {
-		var cm *github.IssueComment
-		doing := fmt.Sprintf("create the comment on #%d", number)
-		err := c.retry(ctx, doing, func() (*github.Response, error) {
-			var resp *github.Response
-			var err error
-			cm, resp, err = c.Client.Issues.CreateComment(ctx, c.Owner, c.Repo, number, &github.IssueComment{Body: github.Ptr(body)})
-			return resp, err
-		})
-		if err != nil {
-			return Result{}, explain(err, doing)
-		}
-		return Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Action: "created"}, nil
+}
+
+// create posts body as a new comment on PR number.
+func (c *Commenter) create(ctx context.Context, number int, body string) (Result, error) {
+	return c.write(ctx, fmt.Sprintf("create the comment on #%d", number), "created", func() (*github.IssueComment, *github.Response, error) {
+		return c.Client.Issues.CreateComment(ctx, c.Owner, c.Repo, number, &github.IssueComment{Body: github.Ptr(body)})
+	})
+}
+
+// deleteDuplicates removes the extra copies of our comment; a failure is only logged,
+// since the one kept is still right.
+func (c *Commenter) deleteDuplicates(ctx context.Context, dups []*github.IssueComment) {
+	logf := c.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
 	}
-	keep := ours[0]
-	for _, dup := range ours[1:] {
+	for _, dup := range dups {
 		err := c.retry(ctx, "delete a duplicate comment", func() (*github.Response, error) {
 			return c.Client.Issues.DeleteComment(ctx, c.Owner, c.Repo, dup.GetID())
 		})
@@ -187,21 +209,28 @@ func (c *Commenter) Upsert(ctx context.Context, number int, body string) (Result
 			logf("deleted duplicate sticky comment %d", dup.GetID())
 		}
 	}
-	if keep.GetBody() == body {
-		return Result{ID: keep.GetID(), URL: keep.GetHTMLURL(), Action: "unchanged"}, nil
-	}
+}
+
+// update replaces the body of our comment keep on PR number.
+func (c *Commenter) update(ctx context.Context, number int, keep *github.IssueComment, body string) (Result, error) {
+	return c.write(ctx, fmt.Sprintf("update comment %d on #%d", keep.GetID(), number), "updated", func() (*github.IssueComment, *github.Response, error) {
+		return c.Client.Issues.EditComment(ctx, c.Owner, c.Repo, keep.GetID(), &github.IssueComment{Body: github.Ptr(body)})
+	})
+}
+
+// write runs one create or edit call through retry; action says which it was.
+func (c *Commenter) write(ctx context.Context, doing, action string, call func() (*github.IssueComment, *github.Response, error)) (Result, error) {
 	var cm *github.IssueComment
-	doing := fmt.Sprintf("update comment %d on #%d", keep.GetID(), number)
 	err := c.retry(ctx, doing, func() (*github.Response, error) {
 		var resp *github.Response
 		var err error
-		cm, resp, err = c.Client.Issues.EditComment(ctx, c.Owner, c.Repo, keep.GetID(), &github.IssueComment{Body: github.Ptr(body)})
+		cm, resp, err = call()
 		return resp, err
 	})
 	if err != nil {
 		return Result{}, explain(err, doing)
 	}
-	return Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Action: "updated"}, nil
+	return Result{ID: cm.GetID(), URL: cm.GetHTMLURL(), Action: action}, nil
 }
 
 // PullHead returns the head commit and head repository (owner/name) of pull
