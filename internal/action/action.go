@@ -90,96 +90,145 @@ func input(getenv func(string) string, name string) string {
 	return strings.TrimSpace(getenv("INPUT_" + strings.ReplaceAll(up, "-", "_")))
 }
 
+// readConfig reads the action's inputs into a Config; every wrong input is reported,
+// joined into one error, so a run names them all at once.
 func readConfig(getenv func(string) string) (Config, error) {
-	in := func(name, def string) string {
-		if v := input(getenv, name); v != "" {
-			return v
-		}
-		return def
-	}
-	var errs []error
-	boolean := func(name string, def bool) bool {
-		v := in(name, strconv.FormatBool(def))
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("input %s must be true or false, got %q", name, v))
-		}
-		return b
-	}
-	duration := func(name string) time.Duration {
-		v := in(name, "")
-		d, err := parseMinutes(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("input %s must be minutes (e.g. 45) or a duration (e.g. 90s, 1h30m), 0 for no limit; got %q", name, v))
-		}
-		return d
-	}
+	in := &inputs{getenv: getenv}
 	c := Config{
-		CellsDir:       in("cells", "cells"),
-		Mode:           in("mode", ModeQuickstart),
-		DataPath:       in("data", ""),
-		ModelName:      in("model-name", ""),
-		OutDir:         in("out-dir", "build"),
-		ProjectRoot:    in("project-root", "product_categorization_project"),
-		LocalDriveRoot: in("local-drive-root", drive.DefaultLocalRoot),
-		Python:         in("python", ""),
-		FolderID:       in("folder-id", ""),
-		GitHubToken:    in("github-token", ""),
-		Share:          boolean("share", false),
-		Comment:        boolean("comment", true),
-		TimeoutPerCell: duration("timeout-per-cell"),
-		RunTimeout:     duration("run-timeout"),
+		CellsDir:       in.str("cells", "cells"),
+		Mode:           in.str("mode", ModeQuickstart),
+		DataPath:       in.str("data", ""),
+		ModelName:      in.str("model-name", ""),
+		OutDir:         in.str("out-dir", "build"),
+		ProjectRoot:    in.str("project-root", "product_categorization_project"),
+		LocalDriveRoot: in.str("local-drive-root", drive.DefaultLocalRoot),
+		Python:         in.str("python", ""),
+		FolderID:       in.str("folder-id", ""),
+		GitHubToken:    in.str("github-token", ""),
+		Share:          in.boolean("share", false),
+		Comment:        in.boolean("comment", true),
+		TimeoutPerCell: in.duration("timeout-per-cell"),
+		RunTimeout:     in.duration("run-timeout"),
 	}
-	c.ReportDir = in("report-dir", filepath.Join(c.OutDir, "pr-report"))
-	switch c.Mode {
+	c.ReportDir = in.str("report-dir", filepath.Join(c.OutDir, "pr-report"))
+	in.checkMode(c.Mode)
+	c.QuickstartSampleSize = in.sampleSize()
+	c.TimeBudget = in.timeBudget()
+	c.ShareWith = in.shareWith()
+	c.MaxFileBytes = in.maxFileBytes()
+	c.Creds = in.credentials()
+	return c, errors.Join(in.errs...)
+}
+
+// inputs reads the action's inputs and gathers what is wrong with them.
+type inputs struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (in *inputs) fail(err error) { in.errs = append(in.errs, err) }
+
+// str is input name, or def when it is not given.
+func (in *inputs) str(name, def string) string {
+	if v := input(in.getenv, name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (in *inputs) boolean(name string, def bool) bool {
+	v := in.str(name, strconv.FormatBool(def))
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		in.fail(fmt.Errorf("input %s must be true or false, got %q", name, v))
+	}
+	return b
+}
+
+func (in *inputs) duration(name string) time.Duration {
+	v := in.str(name, "")
+	d, err := parseMinutes(v)
+	if err != nil {
+		in.fail(fmt.Errorf("input %s must be minutes (e.g. 45) or a duration (e.g. 90s, 1h30m), 0 for no limit; got %q", name, v))
+	}
+	return d
+}
+
+func (in *inputs) checkMode(mode string) {
+	switch mode {
 	case ModeBuild, ModeQuickstart, ModeFull, ModeComment:
 	default:
-		errs = append(errs, fmt.Errorf("input mode must be build, quickstart, full or comment, got %q", c.Mode))
+		in.fail(fmt.Errorf("input mode must be build, quickstart, full or comment, got %q", mode))
 	}
-	if v := in("quickstart-sample-size", ""); v != "" {
-		n, err := strconv.Atoi(v)
+}
+
+// sampleSize is quickstart-sample-size (0: not given); the old name sample-size is an error.
+func (in *inputs) sampleSize() int {
+	n := 0
+	if v := in.str("quickstart-sample-size", ""); v != "" {
+		var err error
+		n, err = strconv.Atoi(v)
 		if err != nil || n <= 0 {
-			errs = append(errs, fmt.Errorf("input quickstart-sample-size must be a positive whole number of rows, got %q", v))
+			in.fail(fmt.Errorf("input quickstart-sample-size must be a positive whole number of rows, got %q", v))
 		}
-		c.QuickstartSampleSize = n
 	}
-	if v := in("sample-size", ""); v != "" {
-		errs = append(errs, fmt.Errorf("input sample-size was renamed quickstart-sample-size: it sets the rows the Quick Start samples (SAMPLE_SIZE) and no other step; got %q", v))
+	if v := in.str("sample-size", ""); v != "" {
+		in.fail(fmt.Errorf("input sample-size was renamed quickstart-sample-size: it sets the rows the Quick Start samples (SAMPLE_SIZE) and no other step; got %q", v))
 	}
-	if v := in("time-budget-minutes", ""); v != "" {
-		m, err := strconv.ParseFloat(v, 64)
-		if err != nil || m <= 0 {
-			errs = append(errs, fmt.Errorf("input time-budget-minutes must be a positive number of minutes, got %q", v))
-		}
-		c.TimeBudget = time.Duration(m * float64(time.Minute))
+	return n
+}
+
+// timeBudget is time-budget-minutes (0: not given).
+func (in *inputs) timeBudget() time.Duration {
+	v := in.str("time-budget-minutes", "")
+	if v == "" {
+		return 0
 	}
-	if g, err := drive.ParseShareWith(in("share-with", ""), in("share-role", "reader")); err != nil {
-		errs = append(errs, fmt.Errorf("input %w", err))
-	} else {
-		c.ShareWith = g
+	m, err := strconv.ParseFloat(v, 64)
+	if err != nil || m <= 0 {
+		in.fail(fmt.Errorf("input time-budget-minutes must be a positive number of minutes, got %q", v))
 	}
-	mb, err := strconv.ParseFloat(in("max-file-mb", "100"), 64)
+	return time.Duration(m * float64(time.Minute))
+}
+
+// shareWith is share-with, each address with share-role.
+func (in *inputs) shareWith() []drive.Grant {
+	g, err := drive.ParseShareWith(in.str("share-with", ""), in.str("share-role", "reader"))
 	if err != nil {
-		errs = append(errs, fmt.Errorf("input max-file-mb must be a number of MiB, got %q", in("max-file-mb", "")))
+		in.fail(fmt.Errorf("input %w", err))
+		return nil
 	}
-	c.MaxFileBytes = int64(mb * (1 << 20))
+	return g
+}
+
+// maxFileBytes is max-file-mb in bytes; 0 or less means no cap (-1).
+func (in *inputs) maxFileBytes() int64 {
+	mb, err := strconv.ParseFloat(in.str("max-file-mb", "100"), 64)
+	if err != nil {
+		in.fail(fmt.Errorf("input max-file-mb must be a number of MiB, got %q", in.str("max-file-mb", "")))
+	}
 	if mb <= 0 {
-		c.MaxFileBytes = -1
+		return -1
 	}
-	c.Creds = drive.Credentials{
-		ClientID:     in("oauth-client-id", ""),
-		ClientSecret: in("oauth-client-secret", ""),
-		RefreshToken: in("oauth-refresh-token", ""),
-		AccessToken:  in("access-token", ""),
+	return int64(mb * (1 << 20))
+}
+
+// credentials are the Drive credentials given as inputs, completed from the environment.
+func (in *inputs) credentials() drive.Credentials {
+	creds := drive.Credentials{
+		ClientID:     in.str("oauth-client-id", ""),
+		ClientSecret: in.str("oauth-client-secret", ""),
+		RefreshToken: in.str("oauth-refresh-token", ""),
+		AccessToken:  in.str("access-token", ""),
 	}
-	if j := in("credentials", ""); j != "" {
-		c.Creds.JSON, c.Creds.Source = []byte(j), "the credentials input"
+	if j := in.str("credentials", ""); j != "" {
+		creds.JSON, creds.Source = []byte(j), "the credentials input"
 	}
-	c.Creds, err = drive.CredentialsFromEnv(c.Creds, getenv)
+	creds, err := drive.CredentialsFromEnv(creds, in.getenv)
 	if err != nil {
-		errs = append(errs, err)
+		in.fail(err)
 	}
-	return c, errors.Join(errs...)
+	return creds
 }
 
 // parseMinutes reads "" (0: not given), "0" (no limit: -1), a number of

@@ -231,6 +231,33 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 	mustContain(t, "re-run log", h.out.String(), "PR comment unchanged")
 }
 
+// A person's token (PAT) whose sticky comment is already on the PR: a transient GET /user
+// failure skips this run's comment with a warning. It must not make the upsert look for a
+// bot's comment instead, miss the person's and post a second one.
+func TestTransientUserFailureNeverPostsASecondComment(t *testing.T) {
+	h := newHarness(t, "pull_request")
+	h.gh.Tokens["ghp_alice"] = githubtest.Token{Login: "alice"}
+	h.env["INPUT_GITHUB-TOKEN"] = "ghp_alice"
+	old := prcomment.Marker + "\nalice's sticky comment from an earlier run"
+	h.gh.AddComment(42, "alice", old)
+	h.gh.Fail(githubtest.Fault{Method: "GET", Path: "/user", Kind: "server"})
+	if code := h.run(); code != 0 {
+		t.Fatalf("exit %d: a lost PR comment must not fail the build\n%s", code, h.out.String())
+	}
+	if cs := h.comments(); len(cs) != 1 || cs[0].Body != old {
+		t.Fatalf("after a 502 on GET /user: %d comments, want alice's one untouched", len(cs))
+	}
+	mustContain(t, "log", h.out.String(), "::warning::PR comment skipped", "GET /user")
+	// GitHub answers again: the next run updates alice's comment in place.
+	if code := h.run(); code != 0 {
+		t.Fatalf("second run exit %d\n%s", code, h.out.String())
+	}
+	if cs := h.comments(); len(cs) != 1 || cs[0].Body == old || !strings.Contains(cs[0].Body, prcomment.Marker) {
+		t.Errorf("after GitHub recovered: %d comments, want alice's one updated", len(cs))
+	}
+	mustContain(t, "log", h.out.String(), "PR comment updated")
+}
+
 func TestEvents(t *testing.T) {
 	tests := []struct {
 		name, event string
