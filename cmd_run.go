@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -24,6 +25,28 @@ var runCommand = command{
 // runRun exits with execute's codes: 0 ok, 1 a cell raised, 2 bad input,
 // 3 a cell timed out, 4 the kernel died, 5 the executor could not run.
 func runRun(args []string) int {
+	opts, err := parseRunFlags(args)
+	if err != nil {
+		if err != errFlagsReported {
+			fmt.Fprintf(os.Stderr, "run: %v\n", err)
+		}
+		return execute.ExitBadInput
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := execute.Run(ctx, opts)
+	printRunResult(res)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "run %s: %v\n", opts.Mode, err)
+		return execute.ExitCode(err)
+	}
+	fmt.Printf("run %s OK: %d/%d code cells in %s\n", opts.Mode, res.CellsRun, res.CodeCells, res.Elapsed.Round(100*time.Millisecond))
+	return execute.ExitOK
+}
+
+// parseRunFlags reads the run command's flags into execute's options, checked.
+// errFlagsReported: the flag package has printed what was wrong (or the usage).
+func parseRunFlags(args []string) (execute.Options, error) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	mode := fs.String("mode", "", "quickstart (cells tagged quickstart), smoke or full (every cell)")
 	data := fs.String("data", "", "the data, injected as DATA_PATH: "+execute.DataSourceHint)
@@ -44,31 +67,17 @@ func runRun(args []string) int {
 		fmt.Fprintln(os.Stderr, "exit status: 0 ok, 1 a cell raised, 2 bad input, 3 a cell timed out, 4 the kernel died, 5 the executor could not run")
 	}
 	if err := fs.Parse(args); err != nil {
-		return execute.ExitBadInput
+		return execute.Options{}, errFlagsReported
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "run: unexpected arguments %q\n", fs.Args())
-		return execute.ExitBadInput
+		return execute.Options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if *budget < 0 || *timeout < 0 || *runTimeout < 0 {
-		fmt.Fprintln(os.Stderr, "run: --time-budget-minutes, --timeout-per-cell and --run-timeout must not be negative")
-		return execute.ExitBadInput
+		return execute.Options{}, errors.New("--time-budget-minutes, --timeout-per-cell and --run-timeout must not be negative")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	// Unset means "the default, or derived from the budget"; an explicit 0 means no limit.
-	limit := func(name string, seconds int) time.Duration {
-		switch {
-		case !set[name]:
-			return 0
-		case seconds == 0:
-			return -1
-		}
-		return time.Duration(seconds) * time.Second
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := execute.Run(ctx, execute.Options{
+	return execute.Options{
 		Mode:           *mode,
 		CellsDir:       *cells,
 		OutDir:         *out,
@@ -79,10 +88,27 @@ func runRun(args []string) int {
 		Params:         extra,
 		Python:         *python,
 		TimeBudget:     time.Duration(*budget * float64(time.Minute)),
-		TimeoutPerCell: limit("timeout-per-cell", *timeout),
-		RunTimeout:     limit("run-timeout", *runTimeout),
+		TimeoutPerCell: secondsLimit(set["timeout-per-cell"], *timeout),
+		RunTimeout:     secondsLimit(set["run-timeout"], *runTimeout),
 		Progress:       os.Stdout,
-	})
+	}, nil
+}
+
+// secondsLimit reads a timeout flag: unset (0) means "the default, or derived from
+// the budget"; an explicit 0 means no limit (-1).
+func secondsLimit(set bool, seconds int) time.Duration {
+	switch {
+	case !set:
+		return 0
+	case seconds == 0:
+		return -1
+	}
+	return time.Duration(seconds) * time.Second
+}
+
+// printRunResult says where the executed notebook went and what metrics it wrote,
+// which a failed run may have too.
+func printRunResult(res execute.Result) {
 	if res.NotebookPath != "" {
 		fmt.Printf("executed notebook: %s\n", res.NotebookPath)
 	}
@@ -92,12 +118,6 @@ func runRun(args []string) int {
 	if res.Metrics != nil {
 		fmt.Printf("metrics (%s):\n%s", res.MetricsPath, execute.FormatMetrics(res.Metrics))
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "run %s: %v\n", *mode, err)
-		return execute.ExitCode(err)
-	}
-	fmt.Printf("run %s OK: %d/%d code cells in %s\n", *mode, res.CellsRun, res.CodeCells, res.Elapsed.Round(100*time.Millisecond))
-	return execute.ExitOK
 }
 
 // paramFlags collects repeated --param NAME=VALUE flags.
