@@ -15,6 +15,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,14 +79,7 @@ type Cell struct {
 }
 
 // HasTag reports whether the cell carries tag.
-func (c Cell) HasTag(tag string) bool {
-	for _, t := range c.Tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
-}
+func (c Cell) HasTag(tag string) bool { return slices.Contains(c.Tags, tag) }
 
 // File is one parsed cell file.
 type File struct {

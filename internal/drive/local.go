@@ -2,8 +2,6 @@ package drive
 
 import (
 	"context"
-	"crypto/md5"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/prodcat/colab-notebook-action/internal/notebook"
 )
 
 // DefaultLocalRoot stands in for Google Drive when there are no credentials.
@@ -98,7 +98,7 @@ func (s *localStore) update(change func(*manifest)) error {
 	if err != nil {
 		return err
 	}
-	if err := writeAtomic(filepath.Join(s.root, localManifest), append(b, '\n')); err != nil {
+	if err := notebook.WriteFileAtomic(filepath.Join(s.root, localManifest), append(b, '\n')); err != nil {
 		return fmt.Errorf("write the local publish manifest: %w", err)
 	}
 	return nil
@@ -145,7 +145,7 @@ func (s *localStore) file(_ context.Context, rel string) (*entry, error) {
 	if fi.IsDir() {
 		return nil, fmt.Errorf("%s is a folder where the file %s goes: move it away", p, rel)
 	}
-	sum, err := fileMD5(p)
+	sum, err := Item{Local: p}.md5()
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +173,7 @@ func (s *localStore) put(_ context.Context, it Item, sum string, old *entry) (*e
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, err
 		}
-		if err := writeAtomic(p, b); err != nil {
+		if err := notebook.WriteFileAtomic(p, b); err != nil {
 			return nil, fmt.Errorf("publish %s: %w", it.Rel, err)
 		}
 	}
@@ -201,7 +201,7 @@ func (s *localStore) keepRevision(_ context.Context, e *entry) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return "", err
 	}
-	if err := writeAtomic(dst, b); err != nil {
+	if err := notebook.WriteFileAtomic(dst, b); err != nil {
 		return "", err
 	}
 	return "a copy at " + dst, nil
@@ -270,34 +270,4 @@ func (s *localStore) folderLink(e *entry) string                              { 
 func exists(p string) bool {
 	_, err := os.Lstat(p)
 	return err == nil
-}
-
-func fileMD5(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := md5.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// writeAtomic replaces p only once the new bytes are complete on disk.
-func writeAtomic(p string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -36,14 +37,7 @@ type Cell struct {
 }
 
 // HasTag reports whether the cell carries tag.
-func (c Cell) HasTag(tag string) bool {
-	for _, t := range c.Tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
-}
+func (c Cell) HasTag(tag string) bool { return slices.Contains(c.Tags, tag) }
 
 // Origin maps a cell back to the file it was built from.
 type Origin struct {

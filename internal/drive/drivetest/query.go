@@ -123,33 +123,26 @@ func (p *qparser) expect(kind, text string) (tok, error) {
 }
 
 func (p *qparser) expr() (func(*File) bool, error) {
-	left, err := p.term()
-	if err != nil {
-		return nil, err
-	}
-	for p.accept("word", "or") {
-		right, err := p.term()
-		if err != nil {
-			return nil, err
-		}
-		l := left
-		left = func(f *File) bool { return l(f) || right(f) }
-	}
-	return left, nil
+	return p.chain("or", p.term, func(a, b bool) bool { return a || b })
 }
 
 func (p *qparser) term() (func(*File) bool, error) {
-	left, err := p.factor()
+	return p.chain("and", p.factor, func(a, b bool) bool { return a && b })
+}
+
+// chain reads operand (op operand)*, left to right, joining each pair with join.
+func (p *qparser) chain(op string, operand func() (func(*File) bool, error), join func(a, b bool) bool) (func(*File) bool, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.accept("word", "and") {
-		right, err := p.factor()
+	for p.accept("word", op) {
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
 		l := left
-		left = func(f *File) bool { return l(f) && right(f) }
+		left = func(f *File) bool { return join(l(f), right(f)) }
 	}
 	return left, nil
 }
