@@ -17,6 +17,7 @@ import (
 	"github.com/prodcat/colab-notebook-action/internal/execute"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment/githubtest"
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 // fakePipeline stands in for build/validate/run and writes the files they would.
@@ -163,15 +164,6 @@ func (h *harness) summary() string {
 
 func (h *harness) comments() []githubtest.Comment { return h.gh.Comments(42) }
 
-func mustContain(t *testing.T, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, s)
-		}
-	}
-}
-
 func TestPullRequestPublishesAndComments(t *testing.T) {
 	h := newHarness(t, "pull_request").withDrive()
 	if code := h.run(); code != 0 {
@@ -197,15 +189,15 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments", len(cs))
 	}
-	mustContain(t, "comment", cs[0].Body, prcomment.Marker, colab, "✅ passed", "| 0.9125 | 0.8712 | 4.2 s | cpu | 640 / 160 | 4 | demo |",
+	texttest.Contains(t, "comment", cs[0].Body, prcomment.Marker, colab, "✅ passed", "| 0.9125 | 0.8712 | 4.2 s | cpu | 640 / 160 | 4 | demo |",
 		"`4f1c2a9`", "[notebook #12](https://github.com/octo/shop/actions/runs/777)", "| Runner | GitHub-hosted, Linux X64, GPU: none |")
 	sum := h.summary()
-	mustContain(t, "summary", sum, "Quick Start metrics", "| 0.9125 |", colab)
+	texttest.Contains(t, "summary", sum, "Quick Start metrics", "| 0.9125 |", colab)
 	if strings.Contains(sum, prcomment.Marker) {
 		t.Error("summary has the comment marker")
 	}
 	log := h.out.String()
-	mustContain(t, "log", log, "::add-mask::secret-shh", "::add-mask::refresh-123", "::add-mask::ghs_app")
+	texttest.Contains(t, "log", log, "::add-mask::secret-shh", "::add-mask::refresh-123", "::add-mask::ghs_app")
 	for _, secret := range []string{"secret-shh", "refresh-123", "ghs_app"} {
 		if n := strings.Count(log, secret); n != 1 {
 			t.Errorf("%q appears %d times in the log; only its add-mask line may carry it", secret, n)
@@ -228,7 +220,7 @@ func TestPullRequestPublishesAndComments(t *testing.T) {
 	if code := h.run(); code != 0 || len(h.comments()) != 1 {
 		t.Errorf("re-run: exit %d, %d comments", code, len(h.comments()))
 	}
-	mustContain(t, "re-run log", h.out.String(), "PR comment unchanged")
+	texttest.Contains(t, "re-run log", h.out.String(), "PR comment unchanged")
 }
 
 // A person's token (PAT) whose sticky comment is already on the PR: a transient GET /user
@@ -247,7 +239,7 @@ func TestTransientUserFailureNeverPostsASecondComment(t *testing.T) {
 	if cs := h.comments(); len(cs) != 1 || cs[0].Body != old {
 		t.Fatalf("after a 502 on GET /user: %d comments, want alice's one untouched", len(cs))
 	}
-	mustContain(t, "log", h.out.String(), "::warning::PR comment skipped", "GET /user")
+	texttest.Contains(t, "log", h.out.String(), "::warning::PR comment skipped", "GET /user")
 	// GitHub answers again: the next run updates alice's comment in place.
 	if code := h.run(); code != 0 {
 		t.Fatalf("second run exit %d\n%s", code, h.out.String())
@@ -255,7 +247,7 @@ func TestTransientUserFailureNeverPostsASecondComment(t *testing.T) {
 	if cs := h.comments(); len(cs) != 1 || cs[0].Body == old || !strings.Contains(cs[0].Body, prcomment.Marker) {
 		t.Errorf("after GitHub recovered: %d comments, want alice's one updated", len(cs))
 	}
-	mustContain(t, "log", h.out.String(), "PR comment updated")
+	texttest.Contains(t, "log", h.out.String(), "PR comment updated")
 }
 
 func TestEvents(t *testing.T) {
@@ -294,7 +286,7 @@ func TestEvents(t *testing.T) {
 					o.TimeBudget != 90*time.Minute || o.TimeoutPerCell != 20*time.Minute || o.RunTimeout != 0 {
 					t.Errorf("executed with %+v", o)
 				}
-				mustContain(t, "summary", h.summary(), "Full pipeline: model comparison", "| bert | 0.9500 | 0.9450 | 0.9500 | – |", "Quick Start metrics")
+				texttest.Contains(t, "summary", h.summary(), "Full pipeline: model comparison", "| bert | 0.9500 | 0.9450 | 0.9500 | – |", "Quick Start metrics")
 				var m map[string]any
 				json.Unmarshal([]byte(h.outputs()["metrics-json"]), &m)
 				if models, _ := m["models"].([]any); len(models) != 2 {
@@ -312,7 +304,7 @@ func TestEvents(t *testing.T) {
 				if len(h.pipe.executed) != 1 || h.outputs()["notebook-path"] == "" {
 					t.Error("the Quick Start did not run for the fork")
 				}
-				mustContain(t, "summary", h.summary(), "comes from a fork (mallory/shop), whose runs get no secrets: the notebook was built and validated, and its Quick Start ran on the runner.",
+				texttest.Contains(t, "summary", h.summary(), "comes from a fork (mallory/shop), whose runs get no secrets: the notebook was built and validated, and its Quick Start ran on the runner.",
 					"forks get no Drive preview", "git fetch origin pull/43/head:pr-43", "| 0.9125 |")
 				if h.outputs()["report-dir"] == "" {
 					t.Error("no report-dir output for the fork's artifact")
@@ -325,7 +317,7 @@ func TestEvents(t *testing.T) {
 			outputs:  map[string]string{"published": "skipped"},
 			noGitHub: true, noDrive: true,
 			check: func(t *testing.T, h *harness) {
-				mustContain(t, "summary", h.summary(), "the notebook was built and validated (mode build: nothing was executed)")
+				texttest.Contains(t, "summary", h.summary(), "the notebook was built and validated (mode build: nothing was executed)")
 				if strings.Contains(h.summary(), "re-run") || len(h.pipe.executed) != 0 {
 					t.Errorf("build mode: executed %d times; summary:\n%s", len(h.pipe.executed), h.summary())
 				}
@@ -340,7 +332,7 @@ func TestEvents(t *testing.T) {
 				if _, err := os.Stat(p); err != nil {
 					t.Errorf("local publish: %v", err)
 				}
-				mustContain(t, "comment", h.comments()[0].Body, "no credentials configured")
+				texttest.Contains(t, "comment", h.comments()[0].Body, "no credentials configured")
 			},
 		},
 		{
@@ -363,7 +355,7 @@ func TestEvents(t *testing.T) {
 				if len(h.pipe.executed) != 0 {
 					t.Error("executed despite validation problems")
 				}
-				mustContain(t, "comment", h.comments()[0].Body, "❌ 12 problems", "`cells/03_clean.py:12` problem 12")
+				texttest.Contains(t, "comment", h.comments()[0].Body, "❌ 12 problems", "`cells/03_clean.py:12` problem 12")
 			},
 		},
 		{
@@ -380,9 +372,9 @@ func TestEvents(t *testing.T) {
 			noDrive: true,
 			check: func(t *testing.T, h *harness) {
 				body := h.comments()[0].Body
-				mustContain(t, "comment", body, "| Execution | ❌ cell 7/9 failed: KeyError: 'category' |", "| Section | Quick Start |",
+				texttest.Contains(t, "comment", body, "| Execution | ❌ cell 7/9 failed: KeyError: 'category' |", "| Section | Quick Start |",
 					"| Source | `cells/05_quickstart.py:10` |", "<details><summary>Traceback</summary>", strings.Repeat("  frame\n", 40)+"KeyError: 'category'\n```")
-				mustContain(t, "summary", h.summary(), strings.Repeat("  frame\n", 40))
+				texttest.Contains(t, "summary", h.summary(), strings.Repeat("  frame\n", 40))
 			},
 		},
 		{
@@ -409,7 +401,7 @@ func TestEvents(t *testing.T) {
 			outputs: map[string]string{"published": "skipped", "colab-url": ""},
 			log:     []string{"::error::publish to Google Drive: the OAuth refresh token was refused (invalid_grant"},
 			check: func(t *testing.T, h *harness) {
-				mustContain(t, "comment", h.comments()[0].Body, "Publishing to Google Drive failed")
+				texttest.Contains(t, "comment", h.comments()[0].Body, "Publishing to Google Drive failed")
 			},
 		},
 		{
@@ -453,7 +445,7 @@ func TestEvents(t *testing.T) {
 					}
 				}
 			}
-			mustContain(t, "log", h.out.String(), tc.log...)
+			texttest.Contains(t, "log", h.out.String(), tc.log...)
 			if tc.noGitHub && len(h.gh.Calls()) > 0 {
 				t.Errorf("GitHub API called: %v", h.gh.Calls())
 			}

@@ -2,17 +2,16 @@ package action
 
 import (
 	"encoding/json"
-	"errors"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment/githubtest"
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 const forkHead = "9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d" // testdata/events/pull_request_fork.json
@@ -87,7 +86,7 @@ func TestForkReportCommentedByWorkflowRun(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments on #43", len(cs))
 	}
-	mustContain(t, "fork comment", cs[0].Body, prcomment.Marker, "comes from a fork (mallory/shop)", "forks get no Drive preview",
+	texttest.Contains(t, "fork comment", cs[0].Body, prcomment.Marker, "comes from a fork (mallory/shop)", "forks get no Drive preview",
 		"git fetch origin pull/43/head:pr-43", "| 0.9125 |", "`9e8d7c6`", "[notebook #5](https://github.com/octo/shop/actions/runs/991)")
 	firstID := cs[0].ID
 
@@ -123,7 +122,7 @@ func TestForkReportCommentedByWorkflowRun(t *testing.T) {
 		}
 		outside := body[:open] + body[closeAt:]
 		for _, bad := range []string{"<img", "](https://evil", "![t]", "| cell |", "@octo/admins", "<script>"} {
-			if unescaped(outside, bad) {
+			if texttest.Unescaped(outside, bad) {
 				t.Errorf("untrusted %q renders outside the traceback block", bad)
 			}
 		}
@@ -143,7 +142,7 @@ func TestForkReportCommentedByWorkflowRun(t *testing.T) {
 		if code := h.run(); code != 1 {
 			t.Errorf("exit %d, want 1", code)
 		}
-		mustContain(t, "log", h.out.String(), "is over 1048576 bytes: not read")
+		texttest.Contains(t, "log", h.out.String(), "is over 1048576 bytes: not read")
 		if h.gh.Comments(43)[0].Body != before {
 			t.Error("the comment changed")
 		}
@@ -154,7 +153,7 @@ func TestForkReportCommentedByWorkflowRun(t *testing.T) {
 		if code := h.run(); code != 1 {
 			t.Errorf("exit %d, want 1", code)
 		}
-		mustContain(t, "log", h.out.String(), "the report names pull request #42, whose head is 4f1c2a9 in octo/shop, but the run that wrote it built 9e8d7c6 in mallory/shop: nothing was posted")
+		texttest.Contains(t, "log", h.out.String(), "the report names pull request #42, whose head is 4f1c2a9 in octo/shop, but the run that wrote it built 9e8d7c6 in mallory/shop: nothing was posted")
 		if len(h.gh.Comments(42)) != 0 {
 			t.Error("a comment was posted on #42")
 		}
@@ -177,20 +176,6 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// unescaped reports an occurrence of bad not preceded by a backslash.
-func unescaped(s, bad string) bool {
-	for i := 0; ; {
-		j := strings.Index(s[i:], bad)
-		if j < 0 {
-			return false
-		}
-		if at := i + j; at == 0 || s[at-1] != '\\' {
-			return true
-		}
-		i += j + 1
 	}
 }
 
@@ -245,7 +230,7 @@ func TestSelfHostedRunnerRefusesPullRequests(t *testing.T) {
 	if code := h.run(); code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
-	mustContain(t, "log", h.out.String(), "pull request code is not run on a self-hosted runner")
+	texttest.Contains(t, "log", h.out.String(), "pull request code is not run on a self-hosted runner")
 	if h.pipe.validated != 0 || len(h.pipe.executed) != 0 {
 		t.Error("the pipeline ran")
 	}
@@ -264,28 +249,15 @@ func TestEnvironmentCannotRedirectCredentials(t *testing.T) {
 	h.env["DRIVE_API_ENDPOINT"] = "http://127.0.0.1:9/drive/v3/"
 	d := h.deps()
 	d.DriveEndpoint, d.TokenURL = "", ""
-	rec := &hostRecorder{}
+	rec := &drivetest.HostRecorder{}
 	d.HTTPClient.Transport = rec
 	Run(t.Context(), d)
-	if len(rec.hosts) == 0 {
+	if len(rec.Hosts()) == 0 {
 		t.Fatal("no request was made")
 	}
-	for _, host := range rec.hosts {
+	for _, host := range rec.Hosts() {
 		if host != "oauth2.googleapis.com" && host != "www.googleapis.com" {
 			t.Errorf("a request went to %s", host)
 		}
 	}
-}
-
-// hostRecorder fails every request and remembers where it was going.
-type hostRecorder struct {
-	mu    sync.Mutex
-	hosts []string
-}
-
-func (h *hostRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.hosts = append(h.hosts, req.URL.Host)
-	return nil, errors.New("refused by the test transport")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/prodcat/colab-notebook-action/internal/drive"
 	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 // as makes the next run serve another event: its name, payload and ref.
@@ -87,15 +88,15 @@ func TestLocalModeScenario(t *testing.T) {
 			t.Fatalf("%s changed the top notebook", s.name)
 		}
 		dir := filepath.Join(base, "ci", "pr-"+strconv.Itoa(s.pr))
-		mustContain(t, s.name+" preview", readFile(t, filepath.Join(dir, NotebookFile)),
+		texttest.Contains(t, s.name+" preview", readFile(t, filepath.Join(dir, NotebookFile)),
 			`PROJECT_ROOT_OVERRIDE = \"`+dir+`\"`, `PARENT_PROJECT_ROOT = \"`+base+`\"`)
-		mustContain(t, s.name+" record", readFile(t, filepath.Join(dir, "run", "ci_run.json")), `"accuracy": `+strconv.FormatFloat(s.accuracy, 'f', -1, 64))
+		texttest.Contains(t, s.name+" record", readFile(t, filepath.Join(dir, "run", "ci_run.json")), `"accuracy": `+strconv.FormatFloat(s.accuracy, 'f', -1, 64))
 	}
 	c42 := h.gh.Comments(42)
 	if len(c42) != 1 {
 		t.Fatalf("%d comments on #42", len(c42))
 	}
-	mustContain(t, "#42 comment", c42[0].Body, "`ci/pr-42/`", "#### Compared with `main`",
+	texttest.Contains(t, "#42 comment", c42[0].Body, "`ci/pr-42/`", "#### Compared with `main`",
 		"| Accuracy | 0.9300 | 0.9000 | +3.00 points |", "| Commit | `4f1c2a9` | `deadbee` | |")
 
 	executed := len(h.pipe.executed)
@@ -125,7 +126,7 @@ func TestLocalModeScenario(t *testing.T) {
 	if len(c42) != 1 {
 		t.Fatalf("%d comments on #42 after closing", len(c42))
 	}
-	mustContain(t, "#42 comment after closing", c42[0].Body, "This pull request is closed: its preview folder `ci/pr-42/` was moved to ", "/Trash/pr-42.",
+	texttest.Contains(t, "#42 comment after closing", c42[0].Body, "This pull request is closed: its preview folder `ci/pr-42/` was moved to ", "/Trash/pr-42.",
 		"#### Last Quick Start of this pull request (`4f1c2a9`)", "| 0.9300 |")
 }
 
@@ -144,7 +145,7 @@ func TestDriveEvents(t *testing.T) {
 
 	// A pull request before the default branch ever published: no baseline.
 	h.as("pull_request", "pull_request_opened", "refs/pull/42/merge").mustRun("PR #42 opened")
-	mustContain(t, "first comment", h.comments()[0].Body, "No baseline yet: `main` has no published Quick Start (`ci/main/run/ci_run.json`)")
+	texttest.Contains(t, "first comment", h.comments()[0].Body, "No baseline yet: `main` has no published Quick Start (`ci/main/run/ci_run.json`)")
 	if _, ok := h.drive.Lookup("proj-folder", NotebookFile); ok {
 		t.Error("a pull request wrote the top notebook")
 	}
@@ -170,7 +171,7 @@ func TestDriveEvents(t *testing.T) {
 	if f := lookup(NotebookFile); f.Version != top.Version {
 		t.Error("a feature branch's push changed the top notebook")
 	}
-	mustContain(t, "feature branch summary", h.summary(), "| Accuracy | 0.8000 | 0.9000 | -10.00 points |")
+	texttest.Contains(t, "feature branch summary", h.summary(), "| Accuracy | 0.8000 | 0.9000 | -10.00 points |")
 
 	h.pipe.accuracy = 0.95
 	h.as("pull_request", "pull_request", "refs/pull/42/merge").mustRun("PR #42 synchronize")
@@ -184,7 +185,7 @@ func TestDriveEvents(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments", len(cs))
 	}
-	mustContain(t, "comment", cs[0].Body, drive.ColabURL(preview.ID), "This pull request's own notebook, in `ci/pr-42/`",
+	texttest.Contains(t, "comment", cs[0].Body, drive.ColabURL(preview.ID), "This pull request's own notebook, in `ci/pr-42/`",
 		"[open in Colab]("+drive.ColabURL(top.ID)+")", "| Accuracy | 0.9500 | 0.9000 | +5.00 points |", "| Commit | `4f1c2a9` | `deadbee` | |")
 	for _, rel := range []string{NotebookFile, "ci/pr-42/" + NotebookFile} {
 		n := 0
@@ -214,9 +215,9 @@ func TestDriveEvents(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments after closing", len(cs))
 	}
-	mustContain(t, "closed comment", cs[0].Body, "its preview folder `ci/pr-42/` was moved to the Drive trash (restore it from Trash within 30 days)",
+	texttest.Contains(t, "closed comment", cs[0].Body, "its preview folder `ci/pr-42/` was moved to the Drive trash (restore it from Trash within 30 days)",
 		drive.ColabURL(top.ID), "Last Quick Start of this pull request (`4f1c2a9`)", "| 0.9500 |")
-	mustContain(t, "log", h.out.String(), "ci/pr-42/ moved to the Drive trash")
+	texttest.Contains(t, "log", h.out.String(), "ci/pr-42/ moved to the Drive trash")
 
 	// A fork's closed pull request never had a preview: nothing on Drive changes.
 	before := h.drive.Count("files.update", "")
@@ -225,7 +226,7 @@ func TestDriveEvents(t *testing.T) {
 	if h.drive.Count("files.update", "") != before {
 		t.Error("a fork's close changed Drive")
 	}
-	mustContain(t, "fork close log", h.out.String(), "no preview was published, nothing to trash")
+	texttest.Contains(t, "fork close log", h.out.String(), "no preview was published, nothing to trash")
 }
 
 // lookupTrashed returns id, checking it still exists (trashed files are kept).
@@ -255,8 +256,8 @@ func TestDefaultBranchKeepsTheUsersNotebookRevision(t *testing.T) {
 	if kept != 1 {
 		t.Errorf("the user's version kept %d times: %+v", kept, nb.Revisions)
 	}
-	mustContain(t, "log", h.out.String(), NotebookFile+" had changes saved since the action last wrote it", "File → Revision history")
-	mustContain(t, "summary", h.summary(), "were kept before this update", "File → Revision history")
+	texttest.Contains(t, "log", h.out.String(), NotebookFile+" had changes saved since the action last wrote it", "File → Revision history")
+	texttest.Contains(t, "summary", h.summary(), "were kept before this update", "File → Revision history")
 }
 
 func TestShareInputs(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
 	"github.com/prodcat/colab-notebook-action/internal/prcomment/githubtest"
+	"github.com/prodcat/colab-notebook-action/internal/testenv"
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 // The planted credentials, as a same-repository pull request's run holds them.
@@ -100,7 +102,7 @@ func TestHelperAction(t *testing.T) {
 }
 
 func TestSecretsNeverLeave(t *testing.T) {
-	py := kernelPython(t)
+	py := testenv.Python(t, "nbclient", "ipykernel")
 	for _, raiseIt := range []bool{true, false} {
 		name := map[bool]string{true: "the cell raises with them", false: "the cell writes them to artifacts"}[raiseIt]
 		t.Run(name, func(t *testing.T) {
@@ -219,26 +221,10 @@ func TestSecretsNeverLeave(t *testing.T) {
 				if _, ok := drv.Lookup("proj-folder", "ci/pr-42/run/results/leak.txt"); !ok {
 					t.Error("results/leak.txt was not published: the published files were not checked")
 				}
-				mustContain(t, "log", stdout.String(), "results/leak.txt contained a credential this run holds")
+				texttest.Contains(t, "log", stdout.String(), "results/leak.txt contained a credential this run holds")
 			} else {
-				mustContain(t, "comment", texts["comment"], "RuntimeError: exfiltrated: ", "***")
+				texttest.Contains(t, "comment", texts["comment"], "RuntimeError: exfiltrated: ", "***")
 			}
 		})
 	}
-}
-
-// kernelPython is the venv the tests install; a missing one is a broken setup.
-func kernelPython(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("NO_PYTHON") == "1" {
-		t.Skip("NO_PYTHON=1: skipping tests that need a Jupyter kernel")
-	}
-	p, err := filepath.Abs(filepath.Join("..", "..", ".venv", "bin", "python"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(p, "-c", "import nbclient, ipykernel").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import nbclient and ipykernel (%v: %s): run `make setup` or set NO_PYTHON=1", p, err, out)
-	}
-	return p
 }

@@ -3,8 +3,9 @@ package drive
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
+
+	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
 )
 
 // TestEndpointsIgnoreTheEnvironment: an earlier workflow step can set any
@@ -23,12 +24,12 @@ func TestEndpointsIgnoreTheEnvironment(t *testing.T) {
 		t.Fatalf("TokenURL = %q taken from the environment", c.TokenURL)
 	}
 	// The token request goes to Google, not to the address in the environment.
-	rec := &recorder{}
+	rec := &drivetest.HostRecorder{}
 	_, err = New(context.Background(), c, Options{FolderID: "f", HTTPClient: &http.Client{Transport: rec}, Attempts: 1})
 	if err == nil {
 		t.Fatal("no error from a transport that refuses every request")
 	}
-	hosts := rec.hosts()
+	hosts := rec.Hosts()
 	if len(hosts) == 0 {
 		t.Fatal("no token request was made")
 	}
@@ -38,27 +39,3 @@ func TestEndpointsIgnoreTheEnvironment(t *testing.T) {
 		}
 	}
 }
-
-type recorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.seen = append(r.seen, req.URL.Host)
-	r.mu.Unlock()
-	return nil, errRefused
-}
-
-func (r *recorder) hosts() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.seen...)
-}
-
-var errRefused = &refusedErr{}
-
-type refusedErr struct{}
-
-func (*refusedErr) Error() string { return "refused by the test transport" }

@@ -269,17 +269,7 @@ func TestAdoptsExistingNotebookByName(t *testing.T) {
 // renameInServer renames through the public API, as a person in the Drive UI would.
 func renameInServer(t *testing.T, srv *drivetest.Server, id, name string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPatch, srv.URL+"/drive/v3/files/"+id, strings.NewReader(`{"name":`+fmt.Sprintf("%q", name)+`}`))
-	req.Header.Set("Authorization", "Bearer admin")
-	srv.AcceptTokens = append(srv.AcceptTokens, "admin")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("rename: %s", res.Status)
-	}
+	patch(t, srv, "/drive/v3/files/"+id, `{"name":`+fmt.Sprintf("%q", name)+`}`)
 }
 
 func TestQuotedNames(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 // treeOf reads every file under dir as slash path -> content.
@@ -110,7 +112,7 @@ func TestLocalPublishMirrorsDrive(t *testing.T) {
 	if tree[NotebookFile] != top {
 		t.Error("the pull request changed the top notebook")
 	}
-	mustContain(t, "preview notebook", tree["ci/pr-5/"+NotebookFile],
+	texttest.Contains(t, "preview notebook", tree["ci/pr-5/"+NotebookFile],
 		`"PROJECT_ROOT_OVERRIDE = \"`+filepath.Join(base, "ci", "pr-5")+`\"`, `"PARENT_PROJECT_ROOT = \"`+base+`\"`)
 	if pr.Notebook.MountPath != filepath.Join(base, "ci", "pr-5") || pr.Top.URL != main.Notebook.URL {
 		t.Errorf("preview links %+v, top %+v", pr.Notebook, pr.Top)

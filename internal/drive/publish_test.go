@@ -15,6 +15,7 @@ import (
 	"google.golang.org/api/googleapi"
 
 	"github.com/prodcat/colab-notebook-action/internal/drive/drivetest"
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 // snapshot is every stored file's ID -> version, content and trash state.
@@ -94,18 +95,9 @@ func TestUserFilesWithArtifactNamesAreUntouched(t *testing.T) {
 	if len(rep.NotOurs) != 1 || rep.NotOurs[0] != "ci/main/run/summary.txt" {
 		t.Errorf("NotOurs = %v", rep.NotOurs)
 	}
-	mustContain(t, "warnings", strings.Join(rep.Warnings, "\n"), "left untouched: ci/main/run/summary.txt already exists and was not created by this action")
+	texttest.Contains(t, "warnings", strings.Join(rep.Warnings, "\n"), "left untouched: ci/main/run/summary.txt already exists and was not created by this action")
 	if notes := mustLookup(t, srv, "ci/main/run/NOTES.md"); string(notes.Content) != "# CI notes" {
 		t.Errorf("the run's NOTES.md = %q", notes.Content)
-	}
-}
-
-func mustContain(t *testing.T, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, s)
-		}
 	}
 }
 
@@ -138,7 +130,7 @@ func TestPullRequestNeverChangesTheTopNotebook(t *testing.T) {
 		t.Errorf("links: notebook %+v top %+v; stored preview %s", pr.Notebook, pr.Top, prNB.ID)
 	}
 	src := sourceOf(t, prNB.Content)
-	mustContain(t, "preview parameters", src,
+	texttest.Contains(t, "preview parameters", src,
 		`PROJECT_ROOT_OVERRIDE = "/content/drive/MyDrive/product_categorization_project/ci/pr-7"  # outside Colab: where artifacts go`,
 		`PARENT_PROJECT_ROOT = "/content/drive/MyDrive/product_categorization_project"  # a preview's parent`,
 		"FORCE = True")
@@ -343,7 +335,7 @@ func TestUsersEditsAreKeptAsARevision(t *testing.T) {
 	if kept != 1 || len(rep.Kept) != 1 || rep.Kept[0].Rel != NotebookFile || !strings.Contains(rep.Kept[0].Where, "File → Revision history") || rep.Kept[0].Modified == "" {
 		t.Errorf("kept %d revisions, report %+v", kept, rep.Kept)
 	}
-	mustContain(t, "log", log.String(), "kept      "+NotebookFile, "File → Revision history")
+	texttest.Contains(t, "log", log.String(), "kept      "+NotebookFile, "File → Revision history")
 
 	// The next push finds what the action wrote: nothing more to keep.
 	write(t, fx.notebook, builtNotebook)
@@ -363,7 +355,7 @@ func TestUsersEditsAreKeptAsARevision(t *testing.T) {
 	if nb := mustLookup(t, srv, NotebookFile); string(nb.Content) != "edited again" {
 		t.Errorf("overwritten although its revision could not be kept: %q", nb.Content)
 	}
-	mustContain(t, "warnings", strings.Join(rep.Warnings, "\n"), "not updated: "+NotebookFile)
+	texttest.Contains(t, "warnings", strings.Join(rep.Warnings, "\n"), "not updated: "+NotebookFile)
 }
 
 func TestPreviewFolderPathFromAncestry(t *testing.T) {
@@ -404,7 +396,7 @@ func TestPreviewFolderPathFromAncestry(t *testing.T) {
 			if !ok {
 				t.Fatal("no preview notebook")
 			}
-			mustContain(t, "preview parameters", sourceOf(t, nb.Content),
+			texttest.Contains(t, "preview parameters", sourceOf(t, nb.Content),
 				`PROJECT_ROOT_OVERRIDE = "`+tc.want+`/ci/pr-3"`, `PARENT_PROJECT_ROOT = "`+tc.want+`"`)
 			warnings := strings.Join(rep.Warnings, "\n")
 			if (tc.warn == "") != (warnings == "") || !strings.Contains(warnings, tc.warn) {
@@ -487,7 +479,7 @@ func TestShareWithReviewers(t *testing.T) {
 	if len(rep.Warnings) != 2 || rep.Notebook.URL == "" {
 		t.Errorf("warnings %q", rep.Warnings)
 	}
-	mustContain(t, "warnings", strings.Join(rep.Warnings, "\n"), "could not be shared with ana@example.com", "policy")
+	texttest.Contains(t, "warnings", strings.Join(rep.Warnings, "\n"), "could not be shared with ana@example.com", "policy")
 }
 
 // raiseRole sets a grant's role as a person would in the sharing dialog.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prodcat/colab-notebook-action/internal/testenv"
 )
 
 func TestKernelEnvAllowlist(t *testing.T) {
@@ -49,7 +51,7 @@ func TestKernelEnvAllowlist(t *testing.T) {
 // TestKernelSeesNoSecrets runs a real kernel with credentials in the process
 // environment, as the action has them, and reads back what the kernel saw.
 func TestKernelSeesNoSecrets(t *testing.T) {
-	py := kernelPython(t)
+	py := testenv.Python(t, "nbclient", "ipykernel")
 	planted := map[string]string{
 		"INPUT_GITHUB-TOKEN":             "ghs_plantedGitHubToken0001",
 		"INPUT_OAUTH_CLIENT_SECRET":      "GOCSPX-plantedClientSecret",
@@ -125,7 +127,7 @@ func TestTimeouts(t *testing.T) {
 
 func TestRunTimeoutAndBudget(t *testing.T) {
 	t.Parallel()
-	py := kernelPython(t)
+	py := testenv.Python(t, "nbclient", "ipykernel")
 	tmp := t.TempDir()
 	budgetFile := filepath.Join(tmp, "budget.txt")
 	slow := "# %% [markdown]\n# ## Step 3 — Slow step\n\n# %%\nopen(" + pyString(budgetFile) +

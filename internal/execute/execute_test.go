@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,24 +14,8 @@ import (
 
 	"github.com/prodcat/colab-notebook-action/internal/notebook"
 	"github.com/prodcat/colab-notebook-action/internal/schema"
+	"github.com/prodcat/colab-notebook-action/internal/testenv"
 )
-
-// kernelPython is the venv CI installs. These tests start real kernels; a
-// missing venv is a broken setup, so it fails unless NO_PYTHON=1.
-func kernelPython(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("NO_PYTHON") == "1" {
-		t.Skip("NO_PYTHON=1: skipping tests that need a Jupyter kernel")
-	}
-	p, err := filepath.Abs(filepath.Join("..", "..", ".venv", "bin", "python"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(p, "-c", "import nbclient, ipykernel").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import nbclient and ipykernel (%v: %s): run `make setup` or set NO_PYTHON=1", p, err, out)
-	}
-	return p
-}
 
 const fixture = "../../testdata/execute/cells"
 
@@ -41,21 +23,7 @@ const fixture = "../../testdata/execute/cells"
 func cellsWith(t *testing.T, extra map[string]string) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "cells")
-	err := filepath.WalkDir(fixture, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(fixture, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(fixture)); err != nil {
 		t.Fatal(err)
 	}
 	for name, body := range extra {
@@ -96,7 +64,7 @@ func readNB(t *testing.T, path string) nbDoc {
 
 func TestQuickstartRun(t *testing.T) {
 	t.Parallel()
-	py := kernelPython(t)
+	py := testenv.Python(t, "nbclient", "ipykernel")
 	tmp := t.TempDir()
 	data := filepath.Join(tmp, "products.csv")
 	os.WriteFile(data, []byte("product_title,category\nA,B\n"), 0o644)
@@ -164,7 +132,7 @@ func TestQuickstartRun(t *testing.T) {
 }
 
 func TestFailures(t *testing.T) {
-	py := kernelPython(t)
+	py := testenv.Python(t, "nbclient", "ipykernel")
 	for _, tc := range []struct {
 		name     string
 		code     string
@@ -351,7 +319,7 @@ func TestExecutorMissing(t *testing.T) {
 
 func TestCancel(t *testing.T) {
 	t.Parallel()
-	py := kernelPython(t)
+	py := testenv.Python(t, "nbclient", "ipykernel")
 	cells := cellsWith(t, map[string]string{"05_slow.py": "# %%\nimport time\ntime.sleep(600)\n"})
 	tmp := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)

@@ -18,6 +18,16 @@ var update = flag.Bool("update", false, "rewrite testdata/build/golden.ipynb")
 
 const fixture = "../../testdata/build/cells"
 
+// mustAssemble assembles dir's cell files, failing the test on any problem.
+func mustAssemble(t *testing.T, dir string) *Notebook {
+	t.Helper()
+	nb, probs := Assemble(dir)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	return nb
+}
+
 func TestBuildGolden(t *testing.T) {
 	out := t.TempDir()
 	res, err := Build(fixture, out)
@@ -62,10 +72,7 @@ func TestBuildGolden(t *testing.T) {
 }
 
 func TestBuildShape(t *testing.T) {
-	nb, probs := Assemble(fixture)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
+	nb := mustAssemble(t, fixture)
 	data, err := nb.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -131,16 +138,10 @@ func TestIDsStable(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "01_a.py"), []byte("# %%\na = 1\n\n# %%\nb = 2\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "03_c.py"), []byte("# %% [markdown]\n# c\n\n# %%\nc = 3\n"), 0o644)
-	before, probs := Assemble(dir)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
+	before := mustAssemble(t, dir)
 	os.WriteFile(filepath.Join(dir, "01_a.py"), []byte("# %%\na = 1\n\n# %%\nnew = 0\n\n# %%\nb = 2\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "02_b.py"), []byte("# %%\nb = 1\n"), 0o644)
-	after, probs := Assemble(dir)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
+	after := mustAssemble(t, dir)
 	idOf := func(nb *Notebook, file string) []string {
 		var ids []string
 		for _, c := range nb.Cells {
@@ -165,10 +166,7 @@ func TestSections(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "01_a.py"), []byte("# %%\nx = 1\n\n# %% [markdown]\n# ### Detail\n\n# %%\ny = 1\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "02_b.py"), []byte("# %% [markdown]\n# ## Step 3 — Cleaning\n#\n# ### Toggles\n\n# %%\nz = 1\n\n# %% [markdown]\n# ```\n# ## not a heading\n# ```\n\n# %%\nw = 1\n"), 0o644)
-	nb, probs := Assemble(dir)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
+	nb := mustAssemble(t, dir)
 	var got []string
 	for _, c := range nb.Cells {
 		if c.Kind == cellsrc.Code {
@@ -249,10 +247,7 @@ func TestSplitLines(t *testing.T) {
 }
 
 func TestInjectAndQuickstart(t *testing.T) {
-	nb, probs := Assemble(fixture)
-	if len(probs) > 0 {
-		t.Fatal(probs)
-	}
+	nb := mustAssemble(t, fixture)
 	err := InjectParameters(nb, []Param{{"RUN_MODE", "quickstart"}, {"DATA_PATH", "/d/\"x\".csv"}, {"SAMPLE_SIZE", 200}, {"FORCE", true}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
 )
 
 func TestUntrustedTextStaysText(t *testing.T) {
@@ -28,7 +30,7 @@ func TestUntrustedTextStaysText(t *testing.T) {
 			}
 			outside = body[:i] + body[j:]
 		}
-		if unescaped(outside, bad) {
+		if texttest.Unescaped(outside, bad) {
 			t.Errorf("comment renders %q from untrusted text:\n%s", bad, outside)
 		}
 	}
@@ -39,20 +41,6 @@ func TestUntrustedTextStaysText(t *testing.T) {
 	}
 	if !strings.Contains(body, "``cells/0`1.py:3``") {
 		t.Errorf("a path with a backtick is not in a longer code span:\n%s", body)
-	}
-}
-
-// unescaped reports an occurrence of bad not preceded by a backslash.
-func unescaped(s, bad string) bool {
-	for i := 0; ; {
-		j := strings.Index(s[i:], bad)
-		if j < 0 {
-			return false
-		}
-		if at := i + j; at == 0 || s[at-1] != '\\' {
-			return true
-		}
-		i += j + 1
 	}
 }
 

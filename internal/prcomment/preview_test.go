@@ -4,16 +4,9 @@ import (
 	"math"
 	"strings"
 	"testing"
-)
 
-func has(t *testing.T, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, s)
-		}
-	}
-}
+	"github.com/prodcat/colab-notebook-action/internal/texttest"
+)
 
 func TestComparisonWithBaseline(t *testing.T) {
 	r := sampleReport() // accuracy 0.91234, macro-F1 0.8765, commit 0123456…
@@ -21,7 +14,7 @@ func TestComparisonWithBaseline(t *testing.T) {
 	base.Accuracy, base.MacroF1 = 0.9, 0.8801
 	r.Compare = &Comparison{BaseRef: "main", BaseCommit: "1b2c3d4e5f6a", Base: &base}
 	body := Comment(r, 0)
-	has(t, "comment", body,
+	texttest.Contains(t, "comment", body,
 		"#### Compared with `main`",
 		"| | This run | `main` | Difference |",
 		"| Accuracy | 0.9123 | 0.9000 | +1.23 points |",
@@ -36,14 +29,14 @@ func TestComparisonWithBaseline(t *testing.T) {
 	}
 
 	base.Dataset, base.DataSource = "asaniczka", "owner/amazon-products"
-	has(t, "comment on other data", Comment(r, 0), "The two ran on different data (fixture vs owner/amazon-products)")
+	texttest.Contains(t, "comment on other data", Comment(r, 0), "The two ran on different data (fixture vs owner/amazon-products)")
 }
 
 func TestComparisonWithoutBaseline(t *testing.T) {
 	r := sampleReport()
 	r.Compare = &Comparison{BaseRef: "main", Record: "ci/main/run/ci_run.json"}
 	body := Comment(r, 0)
-	has(t, "comment", body, "#### Compared with `main`", "No baseline yet: `main` has no published Quick Start (`ci/main/run/ci_run.json`); its next push publishes one.")
+	texttest.Contains(t, "comment", body, "#### Compared with `main`", "No baseline yet: `main` has no published Quick Start (`ci/main/run/ci_run.json`); its next push publishes one.")
 	if strings.Contains(body, "| Accuracy | 0.9123 | ") && strings.Contains(body, "Difference") {
 		t.Error("a difference without a baseline")
 	}
@@ -87,17 +80,17 @@ func TestPreviewHeadline(t *testing.T) {
 		NotOurs: []string{"ci/pr-42/run/summary.txt"},
 	}
 	body := Comment(r, 0)
-	has(t, "comment", body, r.ColabURL,
+	texttest.Contains(t, "comment", body, r.ColabURL,
 		"This pull request's own notebook, in `ci/pr-42/` on Drive: the same link for every push",
 		"The default branch's notebook: [open in Colab](https://colab.research.google.com/drive/top1).",
 		"> Changes saved into `ci/pr-42/product_categorization_colab.ipynb` since the action last wrote it (saved 2026-11-30T10:00:00Z) were kept before this update: Drive revision r9, kept forever: open the notebook in Colab, File → Revision history.",
 		"> Left untouched: `ci/pr-42/run/summary.txt` already existed and was not created by this action.")
 	r.Published.PR, r.Published.Dir = false, "ci/feature-x-1a2b3c4d"
-	has(t, "branch summary", Summary(r), "This branch's own notebook, in `ci/feature-x-1a2b3c4d/`")
+	texttest.Contains(t, "branch summary", Summary(r), "This branch's own notebook, in `ci/feature-x-1a2b3c4d/`")
 	// The job summary of a default-branch push says where the user's version went too.
 	r.Published.Dir = ""
 	sum := Summary(r)
-	has(t, "summary", sum, "File → Revision history")
+	texttest.Contains(t, "summary", sum, "File → Revision history")
 	if strings.Contains(sum, "own notebook") {
 		t.Error("the top notebook described as a preview")
 	}
@@ -107,12 +100,12 @@ func TestClosedComment(t *testing.T) {
 	q := sampleReport().QuickStart
 	body := Comment(Report{Closed: &Closed{Dir: "ci/pr-42", Trashed: true, Where: "the Drive trash (restore it from Trash within 30 days)",
 		TopURL: "https://colab.research.google.com/drive/top1", LastCommit: "4f1c2a9d8e7b", Last: q}}, 0)
-	has(t, "closed comment", body, Marker,
+	texttest.Contains(t, "closed comment", body, Marker,
 		"This pull request is closed: its preview folder `ci/pr-42/` was moved to the Drive trash (restore it from Trash within 30 days).",
 		"(https://colab.research.google.com/drive/top1)", "#### Last Quick Start of this pull request (`4f1c2a9`)", "| 0.9123 | 0.8765 |")
 	if strings.Contains(body, "Validation") {
 		t.Errorf("a closed pull request's comment reports a run:\n%s", body)
 	}
 	body = Comment(Report{Closed: &Closed{Dir: "ci/pr-43"}}, 0)
-	has(t, "closed without preview", body, "it had no preview folder (`ci/pr-43/`) to remove")
+	texttest.Contains(t, "closed without preview", body, "it had no preview folder (`ci/pr-43/`) to remove")
 }

@@ -33,6 +33,20 @@ var brokenCases = map[string]struct {
 	"missing_cell_type":            {2, "missing cell_type"},
 }
 
+// checkFile checks the notebook file f, failing the test when it cannot be read or checked.
+func checkFile(t *testing.T, f string) []Issue {
+	t.Helper()
+	data, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issues, err := Check(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return issues
+}
+
 func TestBrokenNotebooks(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "broken", "*.ipynb"))
 	if err != nil || len(files) == 0 {
@@ -47,14 +61,7 @@ func TestBrokenNotebooks(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s has no expected verdict in brokenCases", f)
 			}
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			issues, err := Check(data)
-			if err != nil {
-				t.Fatal(err)
-			}
+			issues := checkFile(t, f)
 			if len(issues) != 1 {
 				t.Fatalf("want exactly 1 issue, got %d: %v", len(issues), issues)
 			}
@@ -79,14 +86,7 @@ func TestValidNotebooks(t *testing.T) {
 	golden := filepath.Join("..", "..", "testdata", "build", "golden.ipynb")
 	files = append(files, golden)
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		issues, err := Check(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		issues := checkFile(t, f)
 		if len(issues) > 0 {
 			t.Errorf("%s: want valid, got %v", f, issues)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
+	"github.com/prodcat/colab-notebook-action/internal/testenv"
 )
 
 // importProblems validates dir and keeps the import check's problems.
@@ -27,7 +28,7 @@ func importProblems(t *testing.T, dir, py string) []cellsrc.Problem {
 }
 
 func TestImportsColabLacks(t *testing.T) {
-	py := venvPython(t)
+	py := testenv.Python(t, "IPython")
 	for _, tc := range []struct {
 		name    string
 		file    string // relative to the cells dir
@@ -83,7 +84,7 @@ func TestImportsColabLacks(t *testing.T) {
 // The notebook's own cells and modules import only what Colab has or the
 // install cell adds (this check once would have named report.py's fpdf).
 func TestImportsOfTheRealCells(t *testing.T) {
-	py := venvPython(t)
+	py := testenv.Python(t, "IPython")
 	if probs := importProblems(t, filepath.Join("..", "..", "cells"), py); len(probs) > 0 {
 		t.Fatalf("the real cells import what Colab lacks:\n%s", cellsrc.Problems(probs))
 	}

@@ -2,32 +2,14 @@ package validate
 
 import (
 	"context"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/prodcat/colab-notebook-action/internal/cellsrc"
+	"github.com/prodcat/colab-notebook-action/internal/testenv"
 )
-
-// venvPython is the interpreter CI installs; the syntax check needs a real
-// Python, so a missing one fails loudly unless NO_PYTHON=1 says it's expected.
-func venvPython(t *testing.T) string {
-	t.Helper()
-	if os.Getenv("NO_PYTHON") == "1" {
-		t.Skip("NO_PYTHON=1: skipping checks that need Python")
-	}
-	p, err := filepath.Abs(filepath.Join("..", "..", ".venv", "bin", "python"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command(p, "-c", "import IPython").CombinedOutput(); err != nil {
-		t.Fatalf("%s cannot import IPython (%v: %s): run `make setup` or set NO_PYTHON=1", p, err, out)
-	}
-	return p
-}
 
 const good = "../../testdata/validate/cells"
 
@@ -35,22 +17,7 @@ const good = "../../testdata/validate/cells"
 func copyCells(t *testing.T) string {
 	t.Helper()
 	dst := filepath.Join(t.TempDir(), "cells")
-	err := filepath.WalkDir(good, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(good, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(good)); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -81,7 +48,7 @@ func lineOf(t *testing.T, path, text string) int {
 }
 
 func TestValidFixture(t *testing.T) {
-	py := venvPython(t)
+	py := testenv.Python(t, "IPython")
 	rep, err := Run(context.Background(), Options{CellsDir: good, Python: py})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +62,7 @@ func TestValidFixture(t *testing.T) {
 }
 
 func TestProblems(t *testing.T) {
-	py := venvPython(t)
+	py := testenv.Python(t, "IPython")
 	for _, tc := range []struct {
 		name string
 		// break edits the copied cells dir and returns the expected problem
@@ -287,7 +254,7 @@ func TestPythonMissing(t *testing.T) {
 // run outside Colab points elsewhere) as long as the parameter's default is
 // the spec's '/content/drive'.
 func TestDriveMountParameter(t *testing.T) {
-	py := venvPython(t)
+	py := testenv.Python(t, "IPython")
 	spell := func(t *testing.T, dir, paramDefault string) []cellsrc.Problem {
 		edit(t, filepath.Join(dir, "01_parameters.py"), "DATA_PATH = \"\"", "DATA_PATH = \"\"\nDRIVE_MOUNT = \""+paramDefault+"\"")
 		f := filepath.Join(dir, "02_setup_drive.py")
