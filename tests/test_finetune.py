@@ -98,13 +98,20 @@ def _callbacks():
     return StopAt(), FirstStep
 
 
-def test_interrupted_run_resumes_from_last_complete_checkpoint(project: Paths):
+def _interrupted_run(project: Paths):
+    """Steps 2-5, then a 1-epoch fine-tuning that a simulated disconnect stops at step 5, after
+    checkpoint-4 was saved: (the config, the checkpoint folder, a callback class that records the
+    first step of the next run)."""
     run_steps(project)
     cfg = smoke_cfg(project, num_train_epochs=1.0, eval_steps=2, early_stopping_patience=0)
     stop, first_step = _callbacks()
     with pytest.raises(Interrupt):
         finetune.run(cfg, project, callbacks=[stop])
-    ckpt_root = finetune.checkpoint_root(project, "tiny-bert")
+    return cfg, finetune.checkpoint_root(project, "tiny-bert"), first_step
+
+
+def test_interrupted_run_resumes_from_last_complete_checkpoint(project: Paths):
+    cfg, ckpt_root, first_step = _interrupted_run(project)
     assert (ckpt_root / "checkpoint-4" / "trainer_state.json").is_file()
     assert not finetune.is_final_complete(project.bert_final)
     # A checkpoint the disconnect cut short: folder and config, no trainer state or weights.
@@ -163,12 +170,7 @@ def test_training_arguments_follow_v5_and_the_gpu(trained: Paths):
 
 
 def test_changed_data_between_an_interrupted_and_a_resumed_run_starts_fresh(project):
-    run_steps(project)
-    cfg = smoke_cfg(project, num_train_epochs=1.0, eval_steps=2, early_stopping_patience=0)
-    stop, first_step = _callbacks()
-    with pytest.raises(Interrupt):
-        finetune.run(cfg, project, callbacks=[stop])
-    ckpt_root = finetune.checkpoint_root(project, "tiny-bert")
+    cfg, ckpt_root, first_step = _interrupted_run(project)
     assert (ckpt_root / "checkpoint-4").is_dir() and (ckpt_root / finetune.FINGERPRINT_FILE).is_file()
     run_steps(project, seed=1)  # Step 3 re-run on other data
     res = finetune.run(cfg, project, callbacks=[first_step()])
