@@ -21,11 +21,8 @@ func runBuild(args []string) int {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
 	out := fs.String("out", "build", "output directory")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "build: unexpected arguments %q\n", fs.Args())
+	if err := parseArgs(fs, args); err != nil {
+		reportFlagError("build", err)
 		return 2
 	}
 	res, err := notebook.Build(*cells, *out)

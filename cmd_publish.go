@@ -23,9 +23,7 @@ var publishCommand = command{
 func runPublish(args []string) int {
 	f, err := parsePublishFlags(args)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) && err != errFlagsReported {
-			fmt.Fprintf(os.Stderr, "publish: %v\n", err)
-		}
+		reportFlagError("publish", err)
 		return 2
 	}
 	var plan drive.Plan
@@ -66,9 +64,6 @@ func runPublish(args []string) int {
 	return 0
 }
 
-// errFlagsReported: the flag package has already printed what was wrong.
-var errFlagsReported = errors.New("bad flags")
-
 // publishFlags is what the publish command was asked to do, checked.
 type publishFlags struct {
 	from, notebook, src, folderID, localRoot, credFile string
@@ -96,14 +91,8 @@ func parsePublishFlags(args []string) (publishFlags, error) {
 	shareRole := fs.String("share-role", "reader", "role for --share-with: reader, commenter or writer")
 	fs.StringVar(&f.credFile, "credentials-file", "", "service account key or authorized_user JSON (else "+drive.EnvClientID+"/…, "+drive.EnvServiceAccountJSON+", "+drive.EnvCredentialsFile+" or "+drive.EnvAccessToken+")")
 	fs.Float64Var(&f.maxMB, "max-file-mb", drive.DefaultMaxFileBytes>>20, "skip files larger than this many MiB (0 = no cap); the notebook is never skipped")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return f, err
-		}
-		return f, errFlagsReported
-	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := parseArgs(fs, args); err != nil {
+		return f, err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })

@@ -27,9 +27,7 @@ var runCommand = command{
 func runRun(args []string) int {
 	opts, err := parseRunFlags(args)
 	if err != nil {
-		if err != errFlagsReported {
-			fmt.Fprintf(os.Stderr, "run: %v\n", err)
-		}
+		reportFlagError("run", err)
 		return execute.ExitBadInput
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -66,11 +64,8 @@ func parseRunFlags(args []string) (execute.Options, error) {
 		fs.PrintDefaults()
 		fmt.Fprintln(os.Stderr, "exit status: 0 ok, 1 a cell raised, 2 bad input, 3 a cell timed out, 4 the kernel died, 5 the executor could not run")
 	}
-	if err := fs.Parse(args); err != nil {
-		return execute.Options{}, errFlagsReported
-	}
-	if fs.NArg() > 0 {
-		return execute.Options{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	if err := parseArgs(fs, args); err != nil {
+		return execute.Options{}, err
 	}
 	if *budget < 0 || *timeout < 0 || *runTimeout < 0 {
 		return execute.Options{}, errors.New("--time-budget-minutes, --timeout-per-cell and --run-timeout must not be negative")

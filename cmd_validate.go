@@ -24,11 +24,8 @@ func runValidate(args []string) int {
 	cells := fs.String("cells", "cells", "directory holding the NN_name.py cell files and src/")
 	python := fs.String("python", validate.DefaultPython(), "Python used for the syntax check")
 	nbFile := fs.String("notebook", "", "check only this .ipynb against the nbformat 4.5 schema and unique cell ids")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "validate: unexpected arguments %q\n", fs.Args())
+	if err := parseArgs(fs, args); err != nil {
+		reportFlagError("validate", err)
 		return 2
 	}
 	if *nbFile != "" {
