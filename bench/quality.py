@@ -263,7 +263,13 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             "extra K-fold runs of the cv column); cached results show their original time.")
     if skipped_ds:
         note += " Datasets not found: " + ", ".join(skipped_ds) + "."
-    quality = section("Quality: accuracy, macro-F1, top-3 on the same split", cols, rows,
+    title = "Quality: accuracy, macro-F1, top-3 on the same split"
+    if models_only:
+        title = "Quality re-run of " + ", ".join(spec.label for spec in specs)
+        note = (f"A run of these models only (bench/run.py --only quality --models {','.join(models_only)}), on the "
+                f"same split as the full table: where a model's rows differ, these supersede its rows there (the "
+                f"full table's were trained by earlier code). " + note)
+    quality = section(title, cols, rows,
                       md_columns=["dataset", "model", "cv", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"],
                       status="error" if n_err else "ok",
                       note=note if not n_err else f"{n_err} model run(s) failed. " + note)

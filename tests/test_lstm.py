@@ -72,3 +72,25 @@ def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(pr
     probs = pred.predict_proba_clean(test["text_clean"].tolist())
     again = scores(test["category"].tolist(), [pred.classes[i] for i in probs.argmax(1)])
     assert again["accuracy"] == pytest.approx(row["accuracy"])
+
+
+def test_the_bag_branch_averages_the_words_of_a_row_and_a_row_of_padding_adds_nothing():
+    import keras
+
+    bag = lstm.bag_logits_class()(5, 2, scale=4.0)
+    bag.build((None, 3))
+    bag.table.assign(np.array([[9, 9], [1, 0], [0, 1], [2, 2], [0, 0]], dtype="float32"))  # row 0 = pad
+    out = keras.ops.convert_to_numpy(bag(np.array([[0, 1, 2], [0, 0, 3], [0, 0, 0]], dtype="int32")))
+    np.testing.assert_allclose(out, [[2.0, 2.0], [8.0, 8.0], [0.0, 0.0]])
+
+
+def test_smoothed_loss_is_plain_cross_entropy_at_zero_and_spreads_the_rest_evenly():
+    import keras
+
+    loss_cls = lstm.custom_objects()["SmoothedSparseCrossentropy"]
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype="float32")
+    y = np.array([0, 2])
+    plain = keras.losses.SparseCategoricalCrossentropy()(y, p)
+    np.testing.assert_allclose(float(loss_cls(0.0)(y, p)), float(plain), rtol=1e-6)
+    expected = np.mean([-(0.9 * np.log(p[i, y[i]]) + 0.1 * np.log(p[i]).mean()) for i in range(2)])
+    np.testing.assert_allclose(float(loss_cls(0.1)(y, p)), expected, rtol=1e-5)
