@@ -220,8 +220,10 @@ def gaps(rows: list[dict], datasets: dict) -> list[dict]:
 
 
 def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[str] | None = None,
-        models_only: list[str] | None = None, skip_uncached: list[str] | None = None, log=print) -> list[dict]:
-    """Returns the sections quality and quality_gap."""
+        models_only: list[str] | None = None, skip_uncached: list[str] | None = None,
+        log=print) -> list[tuple[str, dict]]:
+    """(key, section) pairs: quality and quality_gap; a run of some models only (not --quick) is a
+    re-run of their rows, quality_rerun, shown beside the full table (no gap: it needs every model)."""
     cache_dir = cache_root / "quality"
     specs = [s for s in model_specs() if (s.in_quick or not quick) and (not models_only or s.key in models_only)]
     names = datasets or (["flipkart_999"] if quick else list(loaders.DATASETS))
@@ -263,8 +265,9 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             "extra K-fold runs of the cv column); cached results show their original time.")
     if skipped_ds:
         note += " Datasets not found: " + ", ".join(skipped_ds) + "."
+    rerun = bool(models_only) and not quick
     title = "Quality: accuracy, macro-F1, top-3 on the same split"
-    if models_only:
+    if rerun:
         title = "Quality re-run of " + ", ".join(spec.label for spec in specs)
         note = (f"A run of these models only (bench/run.py --only quality --models {','.join(models_only)}), on the "
                 f"same split as the full table: where a model's rows differ, these supersede its rows there (the "
@@ -273,6 +276,8 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
                       md_columns=["dataset", "model", "cv", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"],
                       status="error" if n_err else "ok",
                       note=note if not n_err else f"{n_err} model run(s) failed. " + note)
+    if rerun:
+        return [("quality_rerun", quality)]
     gap_rows = gaps(rows, known)
     met = [g for g in gap_rows if g["goal_met"] is not None]
     figures = {"goal met (datasets where it applies)": f"{sum(g['goal_met'] for g in met)} of {len(met)}"} if met else {}
@@ -283,4 +288,4 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
                        f"Goal: it beats the reference on test by ≥ {GOAL_POINTS:g} points wherever the reference "
                        f"is below {GOAL_APPLIES_BELOW}; flipkart_999 is too small to rank models and is excluded.",
                   figures=figures)
-    return [quality, gap]
+    return [("quality", quality), ("quality_gap", gap)]

@@ -72,12 +72,9 @@ def run_section(name: str, quick: bool, out_dir: Path, args) -> list[tuple[str, 
         if name == "quality":
             import quality
 
-            secs = quality.run(quick, Path(args.cache_dir), use_cache=not args.no_cache,
-                               datasets=args.datasets, models_only=args.models,
-                               skip_uncached=args.skip_uncached, log=log)
-            # a run of some models only is a re-run of those rows: its own section beside the full table
-            result = ([("quality_rerun", secs[0])] if args.models and not quick
-                      else list(zip(("quality", "quality_gap"), secs)))
+            result = quality.run(quick, Path(args.cache_dir), use_cache=not args.no_cache,
+                                 datasets=args.datasets, models_only=args.models,
+                                 skip_uncached=args.skip_uncached, log=log)
         elif name == "scale":
             import speed
 

@@ -28,6 +28,7 @@ in LstmPredictor (Step 8).
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -76,16 +77,16 @@ def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
     return {int(c): float(w[c]) for c in np.flatnonzero(present)}
 
 
-_LAYERS: dict[str, Any] = {}
+@functools.cache
+def _classes() -> dict[str, Any]:
+    return {"FusedLSTM": _fused_lstm_class(), "BagLogits": _bag_logits_class(),
+            "SmoothedSparseCrossentropy": _smoothed_loss()}
 
 
 def custom_objects() -> dict[str, Any]:
-    """The model's own layers and loss, by name, for keras.models.load_model (built lazily:
-    keras and torch are imported only when used)."""
-    if not _LAYERS:
-        _LAYERS.update(FusedLSTM=_fused_lstm_class(), BagLogits=_bag_logits_class(),
-                       SmoothedSparseCrossentropy=_smoothed_loss())
-    return dict(_LAYERS)
+    """The model's own layers and loss, by name, for keras.models.load_model (built once, on
+    first use: keras and torch are imported only then)."""
+    return dict(_classes())
 
 
 def fused_lstm_class():
