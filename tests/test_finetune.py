@@ -338,3 +338,36 @@ def test_the_expected_new_head_is_not_reported_as_a_problem(trained: Paths, capf
     assert finetune.only_new_head_missing(table)
     assert not finetune.only_new_head_missing(table + "bert.encoder.layer.0.attention.self.query.weight | MISSING | \n")
     assert not finetune.only_new_head_missing(table.replace("classifier.bias   | MISSING", "classifier.bias   | MISMATCH"))
+
+
+def test_the_linear_probe_gets_at_most_its_share_of_the_allowance():
+    from config import Config
+
+    cfg = Config.for_mode("full", finetune_probe_rows=20_000, finetune_probe_share=0.1, finetune_probe_min_rows=500)
+    # MiniLM on a GPU: every training row fits the probe's tenth
+    assert finetune.linear_probe_rows(cfg, 8_000, 600.0, 0.001) == (8_000, "")
+    # bert-base on 2 CPU cores (~30 rows/s forward): 20,000 rows would be 11 minutes of a 20-minute allowance
+    rows, cut = finetune.linear_probe_rows(cfg, 200_000, 1_200.0, 1 / 30)
+    assert rows == 3_600 and cut == "LP-FT probe rows 20,000 -> 3,600"
+    rows, cut = finetune.linear_probe_rows(cfg, 200_000, 60.0, 1 / 30)
+    assert rows == 0 and cut.startswith("LP-FT probe skipped (only 180 rows fit 10% of the allowance")
+    off = Config.for_mode("full", finetune_linear_probe=False)
+    assert finetune.linear_probe_rows(off, 8_000, 600.0, 0.001) == (0, "")
+
+
+def test_a_small_time_budget_cuts_the_linear_probe_rows_and_says_so(project, monkeypatch):
+    import budget
+
+    n = len(run_steps(project, n=600)["train"])
+    real = finetune.probe_training
+
+    def slow_forward(cfg, paths, settings, *a, **kw):  # as if a forward pass took 0.2 s a row
+        return {**real(cfg, paths, settings, *a, **kw), "seconds_per_eval_row": 0.2}
+
+    monkeypatch.setattr(finetune, "probe_training", slow_forward)
+    # Step 6 has 100 s left whenever it asks, however fast this machine ran the steps before
+    monkeypatch.setattr(budget.StepBudget, "left", lambda self: 100.0)
+    cfg = smoke_cfg(project, num_train_epochs=1.0, finetune_probe_share=0.5, finetune_probe_min_rows=10)
+    res = finetune.run(cfg, project)
+    assert res["linear_probe"]["probe_rows"] == res["time_budget"]["sizing"]["probe_rows"] == 250 < n
+    assert f"LP-FT probe rows {n:,} -> 250" in read_notes(project)["time budget"]

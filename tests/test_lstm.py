@@ -74,14 +74,47 @@ def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(pr
     assert again["accuracy"] == pytest.approx(row["accuracy"])
 
 
-def test_the_bag_branch_averages_the_words_of_a_row_and_a_row_of_padding_adds_nothing():
+def test_the_bag_branch_is_a_linear_model_on_the_rows_tfidf_vector_and_padding_adds_nothing():
     import keras
 
     bag = lstm.bag_logits_class()(5, 2, scale=4.0)
     bag.build((None, 3))
-    bag.table.assign(np.array([[9, 9], [1, 0], [0, 1], [2, 2], [0, 0]], dtype="float32"))  # row 0 = pad
-    out = keras.ops.convert_to_numpy(bag(np.array([[0, 1, 2], [0, 0, 3], [0, 0, 0]], dtype="int32")))
-    np.testing.assert_allclose(out, [[2.0, 2.0], [8.0, 8.0], [0.0, 0.0]])
+    bag.table.assign(np.array([[9, 9], [9, 9], [1, 0], [0, 1], [2, 2]], dtype="float32"))  # 0 = pad, 1 = unknown
+    bag.idf.assign(lstm.idf_weights(np.array([[0, 2, 3], [0, 0, 2], [0, 1, 4]], dtype="int32"), 5))
+    idf = keras.ops.convert_to_numpy(bag.idf)
+    # sklearn's smoothed idf over 3 rows: id 2 in two rows, ids 3 and 4 in one; pad and unknown weigh 0
+    np.testing.assert_allclose(idf, [0, 0, np.log(4 / 3) + 1, np.log(2) + 1, np.log(2) + 1], rtol=1e-6)
+    out = keras.ops.convert_to_numpy(bag(np.array([[0, 2, 3], [0, 1, 4], [0, 0, 0]], dtype="int32")))
+    w2, w3 = idf[2], idf[3]
+    norm = np.hypot(w2, w3)
+    np.testing.assert_allclose(out, [[4 * w2 / norm, 4 * w3 / norm], [8.0, 8.0], [0.0, 0.0]], rtol=1e-5)
+
+
+def test_phase_two_starts_from_the_trained_bag_and_leaves_it_as_it_was():
+    """fit_in_two_phases: the BiLSTM's Dense starts at zero (the model predicts what the bag
+    alone does) and the bag's table is frozen while the LSTM trains."""
+    import keras
+
+    from config import Config
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(2, 30, size=(64, 6)).astype("int32")
+    y = (x[:, 0] % 3).astype("int32")
+    cfg = Config(lstm_epochs=2, lstm_patience=1, lstm_bag_epochs=2, lstm_bag_patience=1, lstm_embed_dim=8, lstm_units=4,
+                 lstm_batch_size=16)
+    model, bag_model = lstm.build_model(30, 3, 6, cfg, lstm.idf_weights(x, 30))
+    np.testing.assert_allclose(model.predict(x, verbose=0), bag_model.predict(x, verbose=0), atol=1e-6)
+    seen = {}
+
+    class Snapshot(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            if self.model is model:
+                seen["table"] = keras.ops.convert_to_numpy(model.get_layer("bag").table).copy()
+
+    out = lstm.fit_in_two_phases(model, bag_model, x, y, x, y, cfg, None, [Snapshot()])
+    assert len(out["bag_history"]["loss"]) >= 1 and len(out["history"]["loss"]) >= 1
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("bag").table), seen["table"])
+    assert np.abs(seen["table"]).sum() > 0  # phase 1 trained it
 
 
 def test_smoothed_loss_is_plain_cross_entropy_at_zero_and_spreads_the_rest_evenly():
