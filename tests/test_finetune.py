@@ -367,7 +367,8 @@ def test_a_small_time_budget_cuts_the_linear_probe_rows_and_says_so(project, mon
     monkeypatch.setattr(finetune, "probe_training", slow_forward)
     # Step 6 has 100 s left whenever it asks, however fast this machine ran the steps before
     monkeypatch.setattr(budget.StepBudget, "left", lambda self: 100.0)
-    cfg = smoke_cfg(project, num_train_epochs=1.0, finetune_probe_share=0.5, finetune_probe_min_rows=10)
+    cfg = smoke_cfg(project, num_train_epochs=1.0, finetune_linear_probe=True, finetune_probe_share=0.5,
+                    finetune_probe_min_rows=10)
     res = finetune.run(cfg, project)
     assert res["linear_probe"]["probe_rows"] == res["time_budget"]["sizing"]["probe_rows"] == 250 < n
     assert f"LP-FT probe rows {n:,} -> 250" in read_notes(project)["time budget"]

@@ -92,3 +92,16 @@ def test_delivery_files_and_final_message(proj, tmp_path):
     assert "Anyone with the link" in msg and "How to run:" in msg
     assert msg.count("\n  ") >= len(delivery.HOW_TO_RUN)
     assert "[Final — Delivery and paths]" in proj.summary.read_text()
+
+
+def test_a_cell_longer_than_a_page_is_cut_in_the_report_not_in_the_csv(proj):
+    """One table row taller than a PDF page cannot be rendered (fpdf2 raises): a model's notes
+    are cut in the report's tables; results/metrics_baselines.csv keeps them whole."""
+    base = pd.read_csv(proj.results / "metrics_baselines.csv")
+    base.loc[0, "notes"] = "word " * 1000
+    base.to_csv(proj.results / "metrics_baselines.csv", index=False)
+    report.run(smoke_cfg(proj), proj)
+    md = (proj.report / "final_report.md").read_text()
+    assert ("word " * 40).strip() in md and "word " * 60 not in md and "…" in md
+    assert (proj.report / "final_report.pdf").read_bytes()[:5] == b"%PDF-"
+    assert len(pd.read_csv(proj.results / "metrics_baselines.csv").loc[0, "notes"]) == 5000

@@ -278,6 +278,8 @@ class Config:
                 max_length=48, embed_max_rows=400, embed_batch_size=32,
                 finetune_train_rows=600, finetune_eval_rows=200, num_train_epochs=1.0,  # fine-tuning
                 per_device_train_batch_size=16, learning_rate=1e-3, precheck_steps=4,
+                # the tiny BERT at lr 1e-3 (head x20) on an LP-FT head collapses to one class at 1.0
+                finetune_linear_probe=False,
                 n_trials=2, tune_sample=1_000,  # tuning
                 n_confused_classes=10, n_roc_classes=4,  # evaluation
             )

@@ -46,11 +46,17 @@ def _read_json(path: Path) -> Optional[dict]:
         return None
 
 
+# A table cell longer than this is cut (with "…"): a model's notes run to several hundred
+# characters, and one row taller than a PDF page cannot be rendered at all. The CSV keeps the text.
+MAX_CELL_CHARS = 240
+
+
 def md_table(df, floatfmt: str = "{:.4f}") -> str:
     cols = list(df.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    cut = lambda c: c if len(c) <= MAX_CELL_CHARS else c[:MAX_CELL_CHARS - 1].rstrip() + "…"  # noqa: E731
     for _, r in df.iterrows():
-        cells = [floatfmt.format(v) if isinstance(v, float) else str(v) for v in r.tolist()]
+        cells = [cut(floatfmt.format(v) if isinstance(v, float) else str(v)) for v in r.tolist()]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)
 
