@@ -36,17 +36,18 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO / "cells" / "src"))
 sys.path.insert(0, str(HERE))
 
+import tables  # noqa: E402
+
 
 def recipe_row(doc: dict) -> dict:
     s, curve = doc["settings"], doc["curve"]
     recipe = (f"{'LP-FT' if s.get('linear_probe') else 'random head'}, lr {s['lr']:g} (head x{s['head_lr_multiplier']:g}), "
               f"batch {s['batch_size']}, max_length {s['max_length']}, at most {s['epochs']:g} epochs (patience "
               f"{s['patience']})")
-    best = doc["selection"]
+    acc = curve["eval_accuracy"]
     return {"dataset": doc["dataset"], "model": "Fine-tuned MiniLM-L6 (CPU)", "recipe": recipe,
-            "epochs_run": curve["epoch"][-1] if curve["epoch"] else 0, "best_epoch": curve["epoch"][
-                max(range(len(curve["eval_accuracy"])), key=lambda i: curve["eval_accuracy"][i])] if curve["epoch"] else None,
-            "steps": curve["step"][-1] if curve["step"] else 0, "val_accuracy": best["mean"],
+            "epochs_run": curve["epoch"][-1] if acc else 0, "best_epoch": curve["epoch"][acc.index(max(acc))] if acc else None,
+            "steps": curve["step"][-1] if acc else 0, "val_accuracy": doc["selection"]["mean"],
             "accuracy": doc["metrics"]["accuracy"], "macro_f1": doc["metrics"]["macro_f1"],
             "top3_accuracy": doc["metrics"]["top3_accuracy"], "wall_s": doc["seconds"],
             "measured_at": doc.get("measured_at", "")}
@@ -54,8 +55,6 @@ def recipe_row(doc: dict) -> dict:
 
 def recipe_section(docs: list[dict]) -> dict:
     """The bench section of finished runs: a row per run and the reference's row (same split)."""
-    import tables
-
     rows = [recipe_row(d) for d in docs]
     ref = docs[0]["reference"]
     rows.append({"dataset": docs[0]["dataset"], "model": "Reference: TF-IDF word+char → LinearSVC", "recipe": "–",
@@ -76,8 +75,6 @@ def recipe_section(docs: list[dict]) -> dict:
 
 
 def write_section(docs: list[dict], out: Path) -> None:
-    import tables
-
     sec = recipe_section(docs)
     sec["measured_at"] = max(d.get("measured_at", "") for d in docs) or tables.now_utc()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -148,8 +145,6 @@ def main(argv=None) -> int:
           f"top-3 {m['top3_accuracy']:.4f}; selection figure {out['cv']['mean']:.4f} ({out['cv']['what']})")
     print(f"Reference (TF-IDF word+char -> LinearSVC): test accuracy {ref['accuracy']:.4f}")
     print(f"{out['note']}; wall time {seconds:.0f} s; curve {out['curve']}")
-    import tables
-
     doc = {"dataset": args.dataset, "n_train": len(split.train), "n_test": len(split.test), "settings": settings,
            "metrics": m, "selection": out["cv"], "reference": ref, "note": out["note"], "curve": curve,
            "curve_png": out["curve"], "seconds": round(seconds, 1), "threads": args.threads,

@@ -89,7 +89,6 @@ class Sizing:
     seconds: float
     fits: bool  # False: even the minimum exceeds the allowance (the caller decides: a faster model, or overrun)
     cuts: list[str] = field(default_factory=list)
-    probe_rows: int = 0  # Step 6's LP-FT probe rows, sized beside training (finetune.linear_probe_rows)
 
     @property
     def cut_rows(self) -> bool:

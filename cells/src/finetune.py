@@ -814,7 +814,8 @@ def rate_text(probe: dict[str, Any]) -> str:
 
 
 def size_for_budget(cfg, st, probe: dict[str, Any], inputs: dict[str, Any], plan: list[dict[str, Any]]):
-    """Rows x epochs (and validation rows) that fit what is left of Step 6's allowance. When the
+    """(sizing, LP-FT probe rows): rows x epochs (and validation rows) that fit what is left of
+    Step 6's allowance, the probe's forward passes counted. When the
     model cannot see every training row once in it and the plan still holds a different (faster)
     model, TooSlowError hands over to that one; the last model always trains (rows cut as needed)."""
     import budget
@@ -831,7 +832,6 @@ def size_for_budget(cfg, st, probe: dict[str, Any], inputs: dict[str, Any], plan
         fixed_seconds=probe["build_seconds"] + probe["checkpoint_seconds"] + lp_rows * probe["seconds_per_eval_row"],
         seconds_per_epoch=probe["checkpoint_seconds"], min_rows=int(cfg.finetune_min_rows),
         min_epochs=min(1.0, float(cfg.num_train_epochs)), min_eval_rows=int(cfg.finetune_min_eval_rows))
-    sizing.probe_rows = min(lp_rows, sizing.rows)
     if lp_cut:
         sizing.cuts.append(lp_cut)
     st.rate(f"{Path(probe['model']).name} fine-tuning", rate_text(probe))
@@ -841,7 +841,7 @@ def size_for_budget(cfg, st, probe: dict[str, Any], inputs: dict[str, Any], plan
         one_epoch = n_train * probe["seconds_per_row"]
         raise TooSlowError(f"{probe['settings']['model_name']} ({rate_text(probe)}) needs ~{one_epoch / 60:.1f} min for "
                            f"one epoch over {n_train:,} rows; {st.left() / 60:.1f} min of Step 6's time budget are left")
-    return sizing
+    return sizing, min(lp_rows, sizing.rows)
 
 
 def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str, Any]:
@@ -866,7 +866,7 @@ def precheck(cfg, paths, settings: Optional[dict[str, Any]] = None) -> dict[str,
         if resume:
             return {"settings": s, "resume": resume}
         probe = probe_training(cfg, paths, s, inputs, info)
-        return {"settings": s, "probe": probe, "sizing": size_for_budget(cfg, st, probe, inputs, plan)}
+        return {"settings": s, "probe": probe, "sizing": size_for_budget(cfg, st, probe, inputs, plan)[0]}
 
     res = fallback.run_with_fallbacks(attempt, plan, paths=paths, topic="fallbacks: Step 6 pre-check")
     got = {**res.value, "history": res.history}
@@ -963,10 +963,10 @@ def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None)
                 key = _settings_key(settings)
                 probe = measured.get(key) or probe_training(cfg, paths, settings, inputs, dev)
                 measured[key] = probe
-                sz = size_for_budget(cfg, st, probe, inputs, plan)
+                sz, lp_rows = size_for_budget(cfg, st, probe, inputs, plan)
                 st.record_sizing("fine-tuning", sz)
                 sizing = {"rows": sz.rows, "epochs": sz.epochs, "eval_rows": sz.eval_rows,
-                          "probe_rows": sz.probe_rows, "planned_seconds": sz.seconds}
+                          "probe_rows": lp_rows, "planned_seconds": sz.seconds}
                 # Step 8 scores the test split (about as large as val) with this model.
                 b.estimate("evaluate", b.estimates.get("evaluate", 0.0)
                            + inputs["n_val_all"] * probe["seconds_per_eval_row"])

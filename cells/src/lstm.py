@@ -236,13 +236,21 @@ def build_model(n_tokens: int, n_classes: int, max_len: int, cfg, idf: np.ndarra
         bag_layer.idf.assign(np.asarray(idf, dtype="float32"))
     model = keras.Model(inp, keras.layers.Activation("softmax")(keras.layers.Add()([logits, bag])))
     bag_model = keras.Model(inp, keras.layers.Activation("softmax")(bag))
-    loss = custom_objects()["SmoothedSparseCrossentropy"](float(cfg.lstm_label_smoothing))
     for m in (bag_model, model):
-        m.compile(optimizer=keras.optimizers.Adam(cfg.lstm_learning_rate), loss=loss, metrics=["accuracy"])
+        _compile(m, cfg)
     return model, bag_model
 
 
-def fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weight, callbacks) -> dict[str, Any]:
+def _compile(model, cfg) -> None:
+    """Adam and the smoothed loss; again after a layer is frozen (Keras reads `trainable` at compile)."""
+    import keras
+
+    model.compile(optimizer=keras.optimizers.Adam(cfg.lstm_learning_rate), metrics=["accuracy"],
+                  loss=custom_objects()["SmoothedSparseCrossentropy"](float(cfg.lstm_label_smoothing)))
+
+
+def fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weight, callbacks
+                      ) -> dict[str, dict[str, list[float]]]:
     """Phase 1 trains the bag-of-words alone (fast, and on small catalogues the strongest part);
     phase 2 freezes it and trains the BiLSTM on what the bag misses. Each phase stops early on
     validation accuracy and restores its best epoch (phase 2 starts from the bag's predictions:
@@ -259,13 +267,9 @@ def fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weigh
         return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
     bag_history = phase(bag_model, int(cfg.lstm_bag_epochs), int(cfg.lstm_bag_patience))
-    bag_best = max(bag_history["val_accuracy"])
     model.get_layer("bag").trainable = False
-    model.compile(optimizer=keras.optimizers.Adam(cfg.lstm_learning_rate), metrics=["accuracy"],
-                  loss=custom_objects()["SmoothedSparseCrossentropy"](float(cfg.lstm_label_smoothing)))
-    history = phase(model, int(cfg.lstm_epochs), int(cfg.lstm_patience))
-    return {"bag_history": bag_history, "history": history, "bag_val_accuracy": bag_best,
-            "lstm_val_accuracy": max(history["val_accuracy"])}
+    _compile(model, cfg)
+    return {"bag_history": bag_history, "history": phase(model, int(cfg.lstm_epochs), int(cfg.lstm_patience))}
 
 
 def plot_curve(history: dict[str, list[float]], path, title: str) -> None:
@@ -344,7 +348,7 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
         fitted = fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weights(y_tr, n_classes),
                                    [budget.keras_epoch_guard(st, "LSTM")])
     seconds = time.perf_counter() - t0
-    history = fitted["history"]
+    history, bag_history = fitted["history"], fitted["bag_history"]
     best_epoch = int(np.argmax(history["val_accuracy"])) + 1
     with atomic_path(paths.models / "lstm.h5", suffix=".h5") as tmp:
         model.save(tmp)
@@ -352,10 +356,10 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     atomic_write_json(paths.models / "lstm_vocab.json",
                       {"vocab": vocab, "max_len": max_len, "pad_id": PAD, "unk_id": UNK, "padding": "pre",
                        "input": "text_clean (preprocess.TextCleaner output)", "id2label": id2label,
-                       "history": history, "best_epoch": best_epoch, "bag_history": fitted["bag_history"]})
+                       "history": history, "best_epoch": best_epoch, "bag_history": bag_history})
     curve = paths.plots / "lstm_training_curve.png"
-    n_bag = len(fitted["bag_history"]["loss"])
-    plot_curve({k: fitted["bag_history"][k] + history[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
+    n_bag = len(bag_history["loss"])
+    plot_curve({k: bag_history[k] + history[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
                curve, f"Keras: bag-of-words epochs 1-{n_bag}, then the BiLSTM on top (best {n_bag + best_epoch}, "
                       f"weights restored); {len(tr):,} train rows")
     classes = [id2label[str(i)] for i in range(len(id2label))]
@@ -368,11 +372,10 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     return {"model": "lstm", **test_m, "val_accuracy": val_m["accuracy"], "val_macro_f1": val_m["macro_f1"],
             "train_seconds": round(seconds, 2), "train_rows": len(tr), "n_test": len(test_df),
             "curve": str(curve), "history": history,
-            "bag_val_accuracy": fitted["bag_val_accuracy"],
             "notes": f"Keras {keras.__version__} ({keras.backend.backend()}): TF-IDF bag-of-words logits trained first "
-                     f"({len(fitted['bag_history']['loss'])} epochs, val accuracy {fitted['bag_val_accuracy']:.4f}), then "
+                     f"({n_bag} epochs, val accuracy {max(bag_history['val_accuracy']):.4f}), then "
                      f"a BiLSTM ({cfg.lstm_units} units) on top ({len(history['loss'])} epochs, best {best_epoch}, val "
-                     f"accuracy {fitted['lstm_val_accuracy']:.4f}); label "
+                     f"accuracy {max(history['val_accuracy']):.4f}); label "
                      f"smoothing {cfg.lstm_label_smoothing:g}, vocab {len(vocab):,}, max_len {max_len}, early stopping "
                      f"on val accuracy, sqrt class weights, on {len(tr):,} rows; curve: results/plots/{curve.name}"}
 
