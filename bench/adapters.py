@@ -88,7 +88,10 @@ def _curve_path(settings: dict, key: str) -> Path | None:
 
 def run_lstm(split, settings: dict) -> dict:
     """lstm.train (the notebook's Step 5 sequence model) on the bench train split minus a
-    validation slice (carve_validation), which drives its early stopping; scored on the test split."""
+    validation slice (carve_validation), which drives its early stopping and gives the `cv`
+    figure and the ensemble's member probabilities; then lstm.refit trains the same model on the
+    whole train split for the epochs chosen there (every other row of the table trains on all of
+    it; per_category20: +1.3 points from the 10 % it would otherwise miss), scored on the test split."""
     lstm = _module("lstm")
     preprocess = _module("preprocess")
     project = _module("project")
@@ -108,16 +111,29 @@ def run_lstm(split, settings: dict) -> dict:
         paths = project.make_tree(d)
         (paths.models / "label_map.json").write_text(json.dumps(preprocess.label_map(classes)), encoding="utf-8")
         res = lstm.train(fit, val, test, cfg, paths, n_classes=len(classes))
-        pred = lstm.LstmPredictor(paths.models / "lstm.h5", paths.models / "lstm_vocab.json")
-        probs = pred.predict_proba_clean(test["text_clean"].tolist())
-        val_probs = pred.predict_proba_clean(val["text_clean"].tolist())
+
+        def predictor():
+            return lstm.LstmPredictor(paths.models / "lstm.h5", paths.models / "lstm_vocab.json")
+
+        early = predictor()
+        val_probs, early_test = (early.predict_proba_clean(df["text_clean"].tolist()) for df in (val, test))
         curve = _curve_path(settings, "lstm")
         if curve is not None:
             shutil.copyfile(res["curve"], curve)
-    return {"scores": probs, "classes": classes, "note": f"{res['notes']}; {len(val):,} train rows held out for it",
+        note = f"{res['notes']}; {len(val):,} train rows held out for it"
+        if settings.get("refit", True):
+            again = lstm.refit(train, cfg, paths, len(classes), res["bag_best_epoch"], res["best_epoch"])
+            probs = predictor().predict_proba_clean(test["text_clean"].tolist())
+            note += (f"; scored: {again['notes']} (test accuracy before the refit "
+                     f"{np.mean(early_test.argmax(1) == test['label'].to_numpy()):.4f})")
+        else:
+            probs = early_test
+    return {"scores": probs, "classes": classes, "note": note,
             "cv": {"mean": float(res["val_accuracy"]), "std": None,
                    "what": f"accuracy on a {VAL_FRACTION:.0%} validation slice of train (best epoch)"},
-            "curve": str(curve) if curve else None, "member": {"val": val_probs, "test": probs, "classes": classes}}
+            "curve": str(curve) if curve else None,
+            # the ensemble's weights are chosen on the validation slice: its member is the early-stopped model
+            "member": {"val": val_probs, "test": early_test, "classes": classes}}
 
 
 # --- frozen transformer embeddings -----------------------------------------------------------
@@ -463,7 +479,7 @@ def pipeline_specs() -> list[ModelSpec]:
         ModelSpec("random_forest", "TF-IDF → RandomForest", run_sklearn_baseline, sources=base_src,
                   settings={"model": "random_forest"}, cached=True, cv="kfold"),
         ModelSpec("lstm", "Keras BiLSTM", run_lstm, sources=("cells/src/lstm.py",) + base_src,
-                  settings={"val_fraction": VAL_FRACTION}, cached=True),
+                  settings={"val_fraction": VAL_FRACTION, "refit": True}, cached=True),
         ModelSpec("embeddings_lr", "MiniLM [CLS] embeddings → LogReg", run_embeddings_lr,
                   sources=("cells/src/embeddings.py",) + base_src, settings=dict(max_length=48, batch_size=64),
                   cached=True),

@@ -74,6 +74,35 @@ def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(pr
     assert again["accuracy"] == pytest.approx(row["accuracy"])
 
 
+def test_refit_trains_the_chosen_epochs_on_every_row_and_saves_what_the_predictor_loads(project):
+    """lstm.refit (the bench's final model): the epochs early stopping chose, on train + val, no
+    validation; the saved model replaces the early-stopped one and loads back."""
+    import demo_data
+    import preprocess
+    from config import Config
+
+    df = demo_data.make_catalogue(900, seed=3)
+    vc = df["category"].value_counts()
+    df = df[df["category"].isin(vc[vc >= 20].index)].reset_index(drop=True)
+    classes = sorted(df["category"].unique())
+    df["label"] = df["category"].map({c: i for i, c in enumerate(classes)})
+    df["text_clean"] = preprocess.clean_texts(preprocess.combine_text(df["product_title"], df["product_description"]))
+    (project.models / "label_map.json").write_text(json.dumps(preprocess.label_map(classes)))
+    cfg = Config(lstm_epochs=8, lstm_patience=3, lstm_embed_dim=16, lstm_units=8, lstm_batch_size=32)
+    row = lstm.train(df.iloc[:400], df.iloc[400:480], df.iloc[480:], cfg, project, n_classes=len(classes))
+    assert 1 <= row["bag_best_epoch"] <= cfg.lstm_bag_epochs and 1 <= row["best_epoch"] <= cfg.lstm_epochs
+    out = lstm.refit(df.iloc[:480], cfg, project, len(classes), bag_epochs=3, epochs=2)
+    assert out["train_rows"] == 480 and "3 bag, 2 BiLSTM" in out["notes"]
+    meta = json.loads((project.models / "lstm_vocab.json").read_text())
+    assert meta["refit"] is True and (meta["bag_best_epoch"], meta["best_epoch"]) == (3, 2)
+    assert len(meta["bag_history"]["loss"]) == 3 and len(meta["history"]["loss"]) == 2
+    assert "val_loss" not in meta["history"]  # no validation rows in a refit
+    pred = lstm.LstmPredictor(project.models / "lstm.h5", project.models / "lstm_vocab.json")
+    probs = pred.predict_proba_clean(df["text_clean"].iloc[480:].tolist())
+    assert probs.shape == (len(df) - 480, len(classes))
+    assert np.mean(probs.argmax(1) == df["label"].iloc[480:].to_numpy()) > 0.5
+
+
 def test_the_bag_branch_is_a_linear_model_on_the_rows_tfidf_vector_and_padding_adds_nothing():
     import keras
 

@@ -249,27 +249,34 @@ def _compile(model, cfg) -> None:
                   loss=custom_objects()["SmoothedSparseCrossentropy"](float(cfg.lstm_label_smoothing)))
 
 
-def fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weight, callbacks
-                      ) -> dict[str, dict[str, list[float]]]:
+def fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weight, callbacks,
+                      fixed_epochs: tuple[int, int] | None = None) -> dict[str, dict[str, list[float]]]:
     """Phase 1 trains the bag-of-words alone (fast, and on small catalogues the strongest part);
     phase 2 freezes it and trains the BiLSTM on what the bag misses. Each phase stops early on
     validation accuracy and restores its best epoch (phase 2 starts from the bag's predictions:
     the LSTM's Dense is zero). Trained jointly from the start, the LSTM memorises the training
     titles within a few epochs and leaves the bag under-trained (asaniczka per_category20,
-    validation slice: joint 0.56-0.58, bag alone 0.58)."""
+    validation slice: joint 0.56-0.58, bag alone 0.58). With `fixed_epochs` (bag, LSTM) there is
+    no validation: each phase trains for exactly that many epochs (`refit`)."""
     import keras
 
-    def phase(m, epochs, patience):
-        stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
-                                             restore_best_weights=True)
-        hist = m.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs,
-                     batch_size=cfg.lstm_batch_size, class_weight=class_weight, callbacks=[stop, *callbacks], verbose=2)
+    def phase(m, epochs, patience, fixed):
+        if fixed is not None:
+            hist = m.fit(x_tr, y_tr, epochs=int(fixed), batch_size=cfg.lstm_batch_size, class_weight=class_weight,
+                         callbacks=list(callbacks), verbose=2)
+        else:
+            stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
+                                                 restore_best_weights=True)
+            hist = m.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs, batch_size=cfg.lstm_batch_size,
+                         class_weight=class_weight, callbacks=[stop, *callbacks], verbose=2)
         return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
-    bag_history = phase(bag_model, int(cfg.lstm_bag_epochs), int(cfg.lstm_bag_patience))
+    bag_fixed, lstm_fixed = fixed_epochs if fixed_epochs is not None else (None, None)
+    bag_history = phase(bag_model, int(cfg.lstm_bag_epochs), int(cfg.lstm_bag_patience), bag_fixed)
     model.get_layer("bag").trainable = False
     _compile(model, cfg)
-    return {"bag_history": bag_history, "history": phase(model, int(cfg.lstm_epochs), int(cfg.lstm_patience))}
+    return {"bag_history": bag_history,
+            "history": phase(model, int(cfg.lstm_epochs), int(cfg.lstm_patience), lstm_fixed)}
 
 
 def plot_curve(history: dict[str, list[float]], path, title: str) -> None:
@@ -288,6 +295,30 @@ def row_cap(cfg) -> int:
     return cfg.lstm_sample if torch.cuda.is_available() else cfg.lstm_cpu_sample
 
 
+def vocabulary(train_df: pd.DataFrame, cfg) -> tuple[list[str], int]:
+    """(vocab, max_len) of the training rows' cleaned text."""
+    vocab = build_vocab(train_df["text_clean"], cfg.lstm_vocab)
+    # cleaned titles are short: padding to cfg.lstm_max_len when 95% fit in fewer tokens only
+    # adds recurrent steps
+    n_tok = np.array([len(tokens(t)) for t in train_df["text_clean"]])
+    return vocab, int(min(cfg.lstm_max_len, max(8, np.percentile(n_tok, 95))))
+
+
+def save(model, vocab: list[str], max_len: int, paths, training: dict) -> dict[str, str]:
+    """models/lstm.h5 + lstm_vocab.json (what LstmPredictor loads; `training`: histories and
+    epochs, kept for the record); returns the id -> label map written there."""
+    from atomic import atomic_path, atomic_write_json
+    from splits import load_label_map
+
+    with atomic_path(paths.models / "lstm.h5", suffix=".h5") as tmp:
+        model.save(tmp)
+    id2label = {str(i): c for i, c in load_label_map(paths)[0].items()}
+    atomic_write_json(paths.models / "lstm_vocab.json",
+                      {"vocab": vocab, "max_len": max_len, "pad_id": PAD, "unk_id": UNK, "padding": "pre",
+                       "input": "text_clean (preprocess.TextCleaner output)", "id2label": id2label, **training})
+    return id2label
+
+
 def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, cfg, paths,
           n_classes: int) -> dict[str, Any]:
     """Fit on (capped) train rows with early stopping on val; save lstm.h5 + vocab + curve; score val/test."""
@@ -295,9 +326,7 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     import keras
 
     from evaluate import scores
-    from atomic import atomic_path, atomic_write_json
     from sampling import stratified_cap
-    from splits import load_label_map
 
     import budget
 
@@ -307,11 +336,7 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     va = stratified_cap(val_df, cfg.lstm_val_rows, cfg.seed)
 
     def inputs(tr, va):
-        vocab = build_vocab(tr["text_clean"], cfg.lstm_vocab)
-        # cleaned titles are short: padding to cfg.lstm_max_len when 95% fit in fewer tokens only
-        # adds recurrent steps
-        n_tok = np.array([len(tokens(t)) for t in tr["text_clean"]])
-        max_len = int(min(cfg.lstm_max_len, max(8, np.percentile(n_tok, 95))))
+        vocab, max_len = vocabulary(tr, cfg)
         return vocab, max_len, encode(tr["text_clean"], vocab, max_len), encode(va["text_clean"], vocab, max_len)
 
     vocab, max_len, x_tr, x_va = inputs(tr, va)
@@ -350,13 +375,9 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     seconds = time.perf_counter() - t0
     history, bag_history = fitted["history"], fitted["bag_history"]
     best_epoch = int(np.argmax(history["val_accuracy"])) + 1
-    with atomic_path(paths.models / "lstm.h5", suffix=".h5") as tmp:
-        model.save(tmp)
-    id2label = {str(i): c for i, c in load_label_map(paths)[0].items()}
-    atomic_write_json(paths.models / "lstm_vocab.json",
-                      {"vocab": vocab, "max_len": max_len, "pad_id": PAD, "unk_id": UNK, "padding": "pre",
-                       "input": "text_clean (preprocess.TextCleaner output)", "id2label": id2label,
-                       "history": history, "best_epoch": best_epoch, "bag_history": bag_history})
+    bag_best_epoch = int(np.argmax(bag_history["val_accuracy"])) + 1
+    id2label = save(model, vocab, max_len, paths, {"history": history, "best_epoch": best_epoch,
+                                                   "bag_history": bag_history, "bag_best_epoch": bag_best_epoch})
     curve = paths.plots / "lstm_training_curve.png"
     n_bag = len(bag_history["loss"])
     plot_curve({k: bag_history[k] + history[k] for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
@@ -371,13 +392,38 @@ def train(train_df: pd.DataFrame, val_df: pd.DataFrame, test_df: pd.DataFrame, c
     val_m, test_m = score(va), score(test_df)
     return {"model": "lstm", **test_m, "val_accuracy": val_m["accuracy"], "val_macro_f1": val_m["macro_f1"],
             "train_seconds": round(seconds, 2), "train_rows": len(tr), "n_test": len(test_df),
-            "curve": str(curve), "history": history,
+            "curve": str(curve), "history": history, "best_epoch": best_epoch, "bag_best_epoch": bag_best_epoch,
             "notes": f"Keras {keras.__version__} ({keras.backend.backend()}): TF-IDF bag-of-words logits trained first "
                      f"({n_bag} epochs, val accuracy {max(bag_history['val_accuracy']):.4f}), then "
                      f"a BiLSTM ({cfg.lstm_units} units) on top ({len(history['loss'])} epochs, best {best_epoch}, val "
                      f"accuracy {max(history['val_accuracy']):.4f}); label "
                      f"smoothing {cfg.lstm_label_smoothing:g}, vocab {len(vocab):,}, max_len {max_len}, early stopping "
                      f"on val accuracy, sqrt class weights, on {len(tr):,} rows; curve: results/plots/{curve.name}"}
+
+
+def refit(train_df: pd.DataFrame, cfg, paths, n_classes: int, bag_epochs: int, epochs: int) -> dict[str, Any]:
+    """The model `train` builds, trained again on train_df for the epochs early stopping chose
+    there (`bag_epochs` for the bag, then `epochs` for the BiLSTM), with no validation rows; saved
+    over models/lstm.h5 + lstm_vocab.json in `paths`. For a comparison in which every other model
+    trains on all the training rows (bench/adapters.run_lstm refits on train + its validation
+    slice): the notebook keeps the early-stopped model, whose validation figures Step 8 compares."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    import keras
+
+    from sampling import stratified_cap
+
+    keras.utils.set_random_seed(cfg.seed)
+    t0 = time.perf_counter()
+    tr = stratified_cap(train_df, row_cap(cfg), cfg.seed)
+    vocab, max_len = vocabulary(tr, cfg)
+    x_tr, y_tr = encode(tr["text_clean"], vocab, max_len), tr["label"].to_numpy(np.int32)
+    model, bag_model = build_model(len(vocab) + 2, n_classes, max_len, cfg, idf_weights(x_tr, len(vocab) + 2))
+    fitted = fit_in_two_phases(model, bag_model, x_tr, y_tr, None, None, cfg, class_weights(y_tr, n_classes), [],
+                               fixed_epochs=(int(bag_epochs), int(epochs)))
+    save(model, vocab, max_len, paths, {**fitted, "best_epoch": int(epochs), "bag_best_epoch": int(bag_epochs),
+                                        "refit": True})
+    return {"train_rows": len(tr), "train_seconds": round(time.perf_counter() - t0, 2),
+            "notes": f"refit on {len(tr):,} rows for the chosen epochs ({bag_epochs} bag, {epochs} BiLSTM)"}
 
 
 class LstmPredictor:
