@@ -120,14 +120,10 @@ def run_lstm(split, settings: dict) -> dict:
         curve = _curve_path(settings, "lstm")
         if curve is not None:
             shutil.copyfile(res["curve"], curve)
-        note = f"{res['notes']}; {len(val):,} train rows held out for it"
-        if settings.get("refit", True):
-            again = lstm.refit(train, cfg, paths, len(classes), res["bag_best_epoch"], res["best_epoch"])
-            probs = predictor().predict_proba_clean(test["text_clean"].tolist())
-            note += (f"; scored: {again['notes']} (test accuracy before the refit "
-                     f"{np.mean(early_test.argmax(1) == test['label'].to_numpy()):.4f})")
-        else:
-            probs = early_test
+        again = lstm.refit(train, cfg, paths, len(classes), res["bag_best_epoch"], res["best_epoch"])
+        probs = predictor().predict_proba_clean(test["text_clean"].tolist())
+    note = (f"{res['notes']}; {len(val):,} train rows held out for it; scored: {again['notes']} (test accuracy "
+            f"before the refit {np.mean(early_test.argmax(1) == test['label'].to_numpy()):.4f})")
     return {"scores": probs, "classes": classes, "note": note,
             "cv": {"mean": float(res["val_accuracy"]), "std": None,
                    "what": f"accuracy on a {VAL_FRACTION:.0%} validation slice of train (best epoch)"},
@@ -479,7 +475,7 @@ def pipeline_specs() -> list[ModelSpec]:
         ModelSpec("random_forest", "TF-IDF → RandomForest", run_sklearn_baseline, sources=base_src,
                   settings={"model": "random_forest"}, cached=True, cv="kfold"),
         ModelSpec("lstm", "Keras BiLSTM", run_lstm, sources=("cells/src/lstm.py",) + base_src,
-                  settings={"val_fraction": VAL_FRACTION, "refit": True}, cached=True),
+                  settings={"val_fraction": VAL_FRACTION}, cached=True),
         ModelSpec("embeddings_lr", "MiniLM [CLS] embeddings → LogReg", run_embeddings_lr,
                   sources=("cells/src/embeddings.py",) + base_src, settings=dict(max_length=48, batch_size=64),
                   cached=True),

@@ -48,19 +48,27 @@ def test_fused_lstm_computes_what_keras_bidirectional_lstm_computes():
     assert all(w.value.grad is not None and float(w.value.grad.abs().sum()) > 0 for w in fused.weights_)
 
 
-def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(project):
+def labelled_catalogue(project, seed: int):
+    """The demo catalogue's classes with 20+ rows, labelled and cleaned as Step 5 reads them; the
+    label map written into `project`."""
     import demo_data
     import preprocess
-    from config import Config
-    from evaluate import scores
 
-    df = demo_data.make_catalogue(900, seed=2)
+    df = demo_data.make_catalogue(900, seed=seed)
     vc = df["category"].value_counts()
     df = df[df["category"].isin(vc[vc >= 20].index)].reset_index(drop=True)
     classes = sorted(df["category"].unique())
     df["label"] = df["category"].map({c: i for i, c in enumerate(classes)})
     df["text_clean"] = preprocess.clean_texts(preprocess.combine_text(df["product_title"], df["product_description"]))
     (project.models / "label_map.json").write_text(json.dumps(preprocess.label_map(classes)))
+    return df, classes
+
+
+def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(project):
+    from config import Config
+    from evaluate import scores
+
+    df, classes = labelled_catalogue(project, seed=2)
     train, val, test = df.iloc[:600], df.iloc[600:720], df.iloc[720:]
     cfg = Config(lstm_epochs=8, lstm_patience=3, lstm_embed_dim=32, lstm_units=16, lstm_batch_size=32)
     row = lstm.train(train, val, test, cfg, project, n_classes=len(classes))
@@ -77,17 +85,9 @@ def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(pr
 def test_refit_trains_the_chosen_epochs_on_every_row_and_saves_what_the_predictor_loads(project):
     """lstm.refit (the bench's final model): the epochs early stopping chose, on train + val, no
     validation; the saved model replaces the early-stopped one and loads back."""
-    import demo_data
-    import preprocess
     from config import Config
 
-    df = demo_data.make_catalogue(900, seed=3)
-    vc = df["category"].value_counts()
-    df = df[df["category"].isin(vc[vc >= 20].index)].reset_index(drop=True)
-    classes = sorted(df["category"].unique())
-    df["label"] = df["category"].map({c: i for i, c in enumerate(classes)})
-    df["text_clean"] = preprocess.clean_texts(preprocess.combine_text(df["product_title"], df["product_description"]))
-    (project.models / "label_map.json").write_text(json.dumps(preprocess.label_map(classes)))
+    df, classes = labelled_catalogue(project, seed=3)
     cfg = Config(lstm_epochs=8, lstm_patience=3, lstm_embed_dim=16, lstm_units=8, lstm_batch_size=32)
     row = lstm.train(df.iloc[:400], df.iloc[400:480], df.iloc[480:], cfg, project, n_classes=len(classes))
     assert 1 <= row["bag_best_epoch"] <= cfg.lstm_bag_epochs and 1 <= row["best_epoch"] <= cfg.lstm_epochs

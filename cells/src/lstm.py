@@ -261,14 +261,13 @@ def fit_in_two_phases(model, bag_model, x_tr, y_tr, x_va, y_va, cfg, class_weigh
     import keras
 
     def phase(m, epochs, patience, fixed):
-        if fixed is not None:
-            hist = m.fit(x_tr, y_tr, epochs=int(fixed), batch_size=cfg.lstm_batch_size, class_weight=class_weight,
-                         callbacks=list(callbacks), verbose=2)
-        else:
-            stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
-                                                 restore_best_weights=True)
-            hist = m.fit(x_tr, y_tr, validation_data=(x_va, y_va), epochs=epochs, batch_size=cfg.lstm_batch_size,
-                         class_weight=class_weight, callbacks=[stop, *callbacks], verbose=2)
+        stop, val = [], {}
+        if fixed is None:
+            stop = [keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
+                                                  restore_best_weights=True)]
+            val = {"validation_data": (x_va, y_va)}
+        hist = m.fit(x_tr, y_tr, epochs=int(epochs if fixed is None else fixed), batch_size=cfg.lstm_batch_size,
+                     class_weight=class_weight, callbacks=[*stop, *callbacks], verbose=2, **val)
         return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
     bag_fixed, lstm_fixed = fixed_epochs if fixed_epochs is not None else (None, None)
