@@ -8,9 +8,10 @@ the numbers are the notebook's numbers.
 Every model also gets a selection figure measured on the train split only, shown as `cv`
 beside the held-out test figure: the K-fold CV mean ± std of the setting the model's own
 cross-validation chose (TF-IDF models, the embedding LogReg), a K-fold CV of the whole adapter
-on the train split (the reference, the forest, the hybrids), or the score on a validation slice
-carved from the train split (models that early-stop or weight members on it: the LSTM, the
-fine-tuned transformer, the ensemble). The gap table picks the best pipeline model by that
+on the train split (the reference, the forest, the hybrids), the score on a validation slice
+carved from the train split (models that early-stop on it: the LSTM, the fine-tuned
+transformer), or, for the ensemble, its weights chosen on the other folds' out-of-fold
+probabilities and scored on each fold. The gap table picks the best pipeline model by that
 figure, never by test accuracy. Expensive results are cached in bench/out/cache keyed by
 dataset, model, settings and split; the code hash is kept in the row and a result trained by
 other code is flagged stale.
@@ -55,6 +56,9 @@ class ModelSpec:
     # where its train-split figure comes from: "own" (the adapter returns out["cv"]) or "kfold"
     # (CV_FOLDS-fold CV of the adapter itself on the train split)
     cv: str = "own"
+    # its scores are class probabilities (predict_proba), so its out-of-fold scores can be
+    # ensemble members; the reference's are SVM margins
+    probabilities: bool = True
 
 
 def _file_hash(paths: tuple[str, ...]) -> str:
@@ -84,33 +88,48 @@ def _run_reference(split: reference.Split, _settings: dict) -> dict:
 
 
 REFERENCE = ModelSpec("reference", "Reference: TF-IDF word+char → LinearSVC", _run_reference,
-                      sources=("bench/reference.py",), in_quick=True, cv="kfold", cached=True)
+                      sources=("bench/reference.py",), in_quick=True, cv="kfold", cached=True, probabilities=False)
 
 
-def kfold_cv(spec: ModelSpec, split: reference.Split, folds: int = CV_FOLDS) -> dict:
-    """The adapter trained and scored on each fold of the train split (the test split unused)."""
+def cv_folds(train) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The CV_FOLDS stratified folds of a train split every K-fold figure of the bench uses."""
     from sklearn.model_selection import StratifiedKFold
 
     import warnings
 
-    train = split.train
-    accs = []
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")
-        folds_iter = StratifiedKFold(folds, shuffle=True, random_state=reference.SEED).split(train, train["category"])
-        for tr, va in folds_iter:
-            sub = reference.Split(train.iloc[tr].reset_index(drop=True), train.iloc[va].reset_index(drop=True),
-                                  sorted(train.iloc[tr]["category"].astype(str).unique()), 0)
-            out = spec.run(sub, dict(spec.settings))
-            if "metrics" in out:
-                accs.append(float(out["metrics"]["accuracy"]))
-                continue
-            classes = np.asarray(out["classes"])
-            y_pred = out.get("y_pred")
-            if y_pred is None:
-                y_pred = classes[np.asarray(out["scores"]).argmax(axis=1)]
-            accs.append(float(np.mean(np.asarray(y_pred, dtype=object) == sub.y_test)))
-    return {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "what": f"{folds}-fold CV of the model on train"}
+        return list(StratifiedKFold(CV_FOLDS, shuffle=True, random_state=reference.SEED).split(train, train["category"]))
+
+
+def kfold_cv(spec: ModelSpec, split: reference.Split) -> dict:
+    """The adapter trained and scored on each fold of the train split (the test split unused).
+    For a model with class probabilities, "oof" holds its out-of-fold probabilities of every train
+    row on split.classes (what the ensemble row chooses its weights on)."""
+    import ensemble
+
+    train = split.train
+    accs = []
+    oof = np.zeros((len(train), len(split.classes)), dtype=np.float32) if spec.probabilities else None
+    for tr, va in cv_folds(train):
+        sub = reference.Split(train.iloc[tr].reset_index(drop=True), train.iloc[va].reset_index(drop=True),
+                              sorted(train.iloc[tr]["category"].astype(str).unique()), 0)
+        out = spec.run(sub, dict(spec.settings))
+        if "metrics" in out:
+            accs.append(float(out["metrics"]["accuracy"]))
+            oof = None
+            continue
+        classes = np.asarray(out["classes"])
+        y_pred = out.get("y_pred")
+        if y_pred is None:
+            y_pred = classes[np.asarray(out["scores"]).argmax(axis=1)]
+        accs.append(float(np.mean(np.asarray(y_pred, dtype=object) == sub.y_test)))
+        if oof is not None and out.get("scores") is not None:
+            oof[va] = ensemble.align(np.asarray(out["scores"]), [str(c) for c in classes], split.classes)
+        else:
+            oof = None
+    return {"mean": float(np.mean(accs)), "std": float(np.std(accs)), "what": f"{CV_FOLDS}-fold CV of the model on train",
+            "oof": oof}
 
 
 def cv_text(row: dict) -> str:
@@ -153,6 +172,7 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
     cv = out.get("cv")
     if spec.cv == "kfold":
         cv = kfold_cv(spec, split)
+    scores = classes = None
     if "metrics" in out:  # the module scored its own predictions (same metric definitions)
         metrics = {k: (None if out["metrics"].get(k) is None else float(out["metrics"][k]))
                    for k in ("accuracy", "macro_f1", "top3_accuracy")}
@@ -174,8 +194,9 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
     if spec.cached:
         cache_dir.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
-        if out.get("member") is not None:  # validation/test probabilities the ensemble row reuses
-            save_member(cache_dir, dataset, spec.key, n_rows, out["member"])
+        if cv is not None and cv.get("oof") is not None and scores is not None:
+            # out-of-fold train / test probabilities: the ensemble row reuses them instead of refitting
+            save_member(cache_dir, dataset, spec.key, n_rows, {"oof": cv["oof"], "test": scores, "classes": classes})
     row["cv"] = cv_text(row)
     return row
 
@@ -187,7 +208,7 @@ def member_file(cache_dir: Path, dataset: str, key: str, n_rows: int) -> Path:
 def save_member(cache_dir: Path, dataset: str, key: str, n_rows: int, member: dict) -> None:
     path = member_file(cache_dir, dataset, key, n_rows)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, val=np.asarray(member["val"], dtype=np.float32),
+    np.savez_compressed(path, oof=np.asarray(member["oof"], dtype=np.float32),
                         test=np.asarray(member["test"], dtype=np.float32), classes=np.asarray(member["classes"]))
 
 
@@ -196,7 +217,7 @@ def load_member(cache_dir: Path, dataset: str, key: str, n_rows: int) -> dict | 
     if not path.is_file():
         return None
     with np.load(path, allow_pickle=False) as z:
-        return {"val": z["val"], "test": z["test"], "classes": [str(c) for c in z["classes"]]}
+        return {"oof": z["oof"], "test": z["test"], "classes": [str(c) for c in z["classes"]]}
 
 
 def gaps(rows: list[dict], datasets: dict) -> list[dict]:
@@ -258,8 +279,9 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             "train_s", "n_train", "n_test", "n_classes", "status", "note"]
     n_err = sum(r["status"] == "error" for r in rows)
     note = ("Same 80/20 stratified split (seed 42, classes with < 2 rows dropped) for every model. `cv` is the "
-            "accuracy measured on the train split only (3-fold CV of the chosen setting, or a 10 % validation slice "
-            "of train for the LSTM, the fine-tuned transformer and the ensemble; see `cv_what` in bench.json): the "
+            "accuracy measured on the train split only (3-fold CV of the chosen setting, a 10 % validation slice "
+            "of train for the LSTM and the fine-tuned transformer, 3-fold CV of the weight choice for the ensemble; "
+            "see `cv_what` in bench.json): the "
             "figure models and settings were chosen on; accuracy, macro_f1 and top3_accuracy are on the held-out 20 %. "
             "train_s is the run scored on test (feature extraction, the model's own grid search, prediction; not the "
             "extra K-fold runs of the cv column); cached results show their original time.")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -165,3 +166,35 @@ def test_finetune_runs_become_one_section_the_readme_renders(tmp_path):
                     "finetune_recipe"], cwd=REPO, check=True, capture_output=True, text=True, timeout=60)
     text = readme.read_text()
     assert "#### Fine-tuning recipe" in text and "| demo | Fine-tuned MiniLM-L6 (CPU) | LP-FT" in text
+
+
+def test_ensemble_row_chooses_weights_on_out_of_fold_train_rows_only(tmp_path, monkeypatch):
+    """The ensemble row's weights and cv come from the members' out-of-fold train probabilities
+    (the forest's kept by its own K-fold row, MultinomialNB's computed by the ensemble): scrambling
+    the test labels changes its test score, never its weights or its cv."""
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    import loaders
+    import quality
+    import reference
+
+    df = loaders.DEMO.load().groupby("category", group_keys=False).head(40).reset_index(drop=True)
+    split = reference.make_split(df)
+    specs = {s.key: s for s in quality.model_specs()}
+    ensemble = specs["ensemble"]
+    monkeypatch.setattr(ensemble, "settings", {"members": ("naive_bayes", "random_forest")})
+    rows = []
+    for test in (split.test, split.test.assign(category=split.test["category"].sample(frac=1.0, random_state=1).values)):
+        run = reference.Split(split.train, test.reset_index(drop=True), split.classes, 0)
+        cache = tmp_path / f"cache{len(rows)}"
+        forest = quality.evaluate(specs["random_forest"], run, "demo", cache, use_cache=True)
+        member = quality.load_member(cache, "demo", "random_forest", len(split.train) + len(split.test))
+        assert member["oof"].shape == (len(split.train), len(split.classes)) and forest["cv_mean"] is not None
+        # every train row was scored by a fold model that did not see it: the OOF accuracy is the forest's cv
+        oof_acc = np.mean(np.asarray(split.classes)[member["oof"].argmax(1)] == split.train["category"].to_numpy())
+        assert abs(oof_acc - forest["cv_mean"]) < 0.02
+        rows.append(quality.evaluate(ensemble, run, "demo", cache, use_cache=True))
+    for row in rows:
+        assert row["status"] == "ok" and "out-of-fold" in row["note"] and "out-of-fold" in row["cv_what"]
+        assert abs(sum(row["weights"].values()) - 1.0) < 1e-9 and set(row["weights"]) <= {"naive_bayes", "random_forest"}
+    assert rows[0]["weights"] == rows[1]["weights"] and rows[0]["cv_mean"] == rows[1]["cv_mean"]
+    assert rows[0]["accuracy"] != rows[1]["accuracy"]
