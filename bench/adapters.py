@@ -408,10 +408,10 @@ def member_probabilities(key: str, split, settings: dict) -> dict:
     cv = quality.kfold_cv(spec, split)
     if cv.get("oof") is None:
         raise Unavailable(f"{key}: no out-of-fold probabilities")
-    member = {"oof": cv["oof"], "test": np.asarray(out["scores"]), "classes": [str(c) for c in out["classes"]]}
+    found = quality.member(cv["oof"], out["scores"], out["classes"], split)
     if cache_dir is not None:
-        quality.save_member(cache_dir, dataset, key, n_rows, member)
-    return member
+        quality.save_member(cache_dir, dataset, key, n_rows, found)
+    return found
 
 
 def run_ensemble(split, settings: dict) -> dict:

@@ -196,9 +196,18 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
         cache_file.write_text(json.dumps(row, indent=2) + "\n", encoding="utf-8")
         if cv is not None and cv.get("oof") is not None and scores is not None:
             # out-of-fold train / test probabilities: the ensemble row reuses them instead of refitting
-            save_member(cache_dir, dataset, spec.key, n_rows, {"oof": cv["oof"], "test": scores, "classes": classes})
+            save_member(cache_dir, dataset, spec.key, n_rows, member(cv["oof"], scores, classes, split))
     row["cv"] = cv_text(row)
     return row
+
+
+def member(oof: np.ndarray, scores, classes, split: reference.Split) -> dict:
+    """An ensemble member on split.classes: kfold_cv's out-of-fold train probabilities (built on
+    split.classes) beside the whole-train fit's test probabilities, aligned to the same columns."""
+    import ensemble
+
+    return {"oof": oof, "test": ensemble.align(np.asarray(scores), [str(c) for c in classes], split.classes),
+            "classes": list(split.classes)}
 
 
 def member_file(cache_dir: Path, dataset: str, key: str, n_rows: int) -> Path:
