@@ -252,8 +252,9 @@ def gaps(rows: list[dict], datasets: dict) -> list[dict]:
 def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[str] | None = None,
         models_only: list[str] | None = None, skip_uncached: list[str] | None = None,
         log=print) -> list[tuple[str, dict]]:
-    """(key, section) pairs: quality and quality_gap; a run of some models only (not --quick) is a
-    re-run of their rows, quality_rerun, shown beside the full table (no gap: it needs every model)."""
+    """(key, section) pairs: quality and quality_gap; a run of some models or some datasets only
+    (not --quick) is a re-run of their rows, quality_rerun, shown beside the full table, with its
+    own gap table (quality_rerun_gap) when every model ran (the best model is chosen among all)."""
     cache_dir = cache_root / "quality"
     specs = [s for s in model_specs() if (s.in_quick or not quick) and (not models_only or s.key in models_only)]
     names = datasets or (["flipkart_999"] if quick else list(loaders.DATASETS))
@@ -296,28 +297,34 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             "extra K-fold runs of the cv column); cached results show their original time.")
     if skipped_ds:
         note += " Datasets not found: " + ", ".join(skipped_ds) + "."
-    rerun = bool(models_only) and not quick
+    rerun = bool(models_only or datasets) and not quick
     title = "Quality: accuracy, macro-F1, top-3 on the same split"
     if rerun:
-        title = "Quality re-run of " + ", ".join(spec.label for spec in specs)
-        note = (f"A run of these models only (bench/run.py --only quality --models {','.join(models_only)}), on the "
-                f"same split as the full table: where a model's rows differ, these supersede its rows there (the "
-                f"full table's were trained by earlier code). " + note)
+        on = f" on {', '.join(names)}" if datasets else ""
+        title = f"Quality re-run of {', '.join(s.label for s in specs) if models_only else 'every model'}{on}"
+        command = ("bench/run.py --only quality" + (f" --models {','.join(models_only)}" if models_only else "")
+                   + (f" --datasets {','.join(datasets)}" if datasets else ""))
+        note = (f"A run of these models or datasets only ({command}), on the same split as the full table: where a "
+                f"model's rows differ, these supersede its rows there (the full table's were trained by earlier "
+                f"code). " + note)
     quality = section(title, cols, rows,
                       md_columns=["dataset", "model", "cv", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"],
                       status="error" if n_err else "ok",
                       note=note if not n_err else f"{n_err} model run(s) failed. " + note)
-    if rerun:
+    if rerun and models_only:
         return [("quality_rerun", quality)]
+    if rerun:
+        return [("quality_rerun", quality),
+                ("quality_rerun_gap", gap_section(rows, known, title_suffix=f", re-run{on}"))]
     return [("quality", quality), ("quality_gap", gap_section(rows, known))]
 
 
-def gap_section(rows: list[dict], datasets: dict, source: str = "") -> dict:
-    """The gap table of a full run's rows (`source`: where they came from, when not this run)."""
+def gap_section(rows: list[dict], datasets: dict, source: str = "", title_suffix: str = "") -> dict:
+    """The gap table of a run of every model (`source`: where its rows came from, when not this run)."""
     gap_rows = gaps(rows, datasets)
     met = [g for g in gap_rows if g["goal_met"] is not None]
     figures = {"goal met (datasets where it applies)": f"{sum(g['goal_met'] for g in met)} of {len(met)}"} if met else {}
-    return section("Best pipeline model minus the reference (accuracy points)",
+    return section(f"Best pipeline model minus the reference (accuracy points){title_suffix}",
                    ["dataset", "reference_acc", "best_model", "best_cv", "best_acc", "gap_points", "goal", "goal_met"],
                    gap_rows,
                    note=f"{source}The best model is the one with the best `cv` (train-split) figure, not the best test "

@@ -14,8 +14,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-SECTION_ORDER = ("quality", "quality_gap", "quality_rerun", "finetune_recipe", "quickstart", "install", "scale",
-                 "train_throughput", "gpu", "latency", "api", "go_tool")
+SECTION_ORDER = ("quality", "quality_gap", "quality_rerun", "quality_rerun_gap", "finetune_recipe", "quickstart",
+                 "install", "scale", "train_throughput", "gpu", "latency", "api", "go_tool")
 
 
 def _read(path: str) -> str:

@@ -198,3 +198,27 @@ def test_ensemble_row_chooses_weights_on_out_of_fold_train_rows_only(tmp_path, m
         assert abs(sum(row["weights"].values()) - 1.0) < 1e-9 and set(row["weights"]) <= {"naive_bayes", "random_forest"}
     assert rows[0]["weights"] == rows[1]["weights"] and rows[0]["cv_mean"] == rows[1]["cv_mean"]
     assert rows[0]["accuracy"] != rows[1]["accuracy"]
+
+
+def test_a_run_on_some_datasets_is_a_rerun_with_its_own_gap_table(tmp_path, monkeypatch):
+    """A run of every model on some datasets is not the full table: it is rendered as a re-run
+    beside it, with a gap table of its own (the best model, by cv, among all of them); a run of
+    some models only has no gap table (the best model may be one it did not run)."""
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    import loaders
+    import quality
+
+    specs = {s.key: s for s in quality.model_specs()}
+    monkeypatch.setattr(quality, "model_specs", lambda: [specs["reference"], specs["naive_bayes"]])
+    demo = loaders.DEMO.name
+    every = dict(quality.run(False, tmp_path, datasets=[demo], log=lambda *a: None))
+    assert set(every) == {"quality_rerun", "quality_rerun_gap"}
+    assert every["quality_rerun"]["title"] == f"Quality re-run of every model on {demo}"
+    assert f"--datasets {demo}" in every["quality_rerun"]["note"]
+    assert {r["key"] for r in every["quality_rerun"]["rows"]} == {"reference", "naive_bayes"}
+    gap = every["quality_rerun_gap"]
+    assert gap["title"].endswith(f", re-run on {demo}") and [r["dataset"] for r in gap["rows"]] == [demo]
+    assert gap["rows"][0]["best_model"] == specs["naive_bayes"].label
+    some = dict(quality.run(False, tmp_path, datasets=[demo], models_only=["naive_bayes"], log=lambda *a: None))
+    assert set(some) == {"quality_rerun"} and some["quality_rerun"]["title"].startswith(
+        f"Quality re-run of {specs['naive_bayes'].label} on {demo}")
