@@ -407,8 +407,8 @@ def member_probabilities(key: str, split, settings: dict) -> dict:
     if spec is None or not spec.probabilities:
         raise ValueError(f"{key!r} is not a pipeline model with class probabilities")
     # a member not cached by its own row runs for minutes with no progress of its own (logreg on random10k: ~13 min)
-    print(f"[quality] {dataset} ensemble: member {key}: whole-train fit and {quality.CV_FOLDS}-fold out-of-fold run",
-          flush=True)
+    settings.get("_log", print)(f"[quality] {dataset} ensemble: member {key}: whole-train fit and "
+                                f"{quality.CV_FOLDS}-fold out-of-fold run")
     out = spec.run(split, dict(spec.settings))
     cv = quality.kfold_cv(spec, split)
     if cv.get("oof") is None:

@@ -149,7 +149,7 @@ def model_specs() -> list[ModelSpec]:
 # --- running --------------------------------------------------------------------------------
 
 def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: Path, use_cache: bool,
-             train_if_uncached: bool = True) -> dict:
+             train_if_uncached: bool = True, log=print) -> dict:
     n_rows = len(split.train) + len(split.test)
     key = cache_key(dataset, spec, n_rows)
     cache_file = cache_dir / f"{key}.json"
@@ -167,7 +167,8 @@ def evaluate(spec: ModelSpec, split: reference.Split, dataset: str, cache_dir: P
     if not train_if_uncached:
         raise Unavailable("no cached result and --skip-uncached names this model (CPU time budget)")
     t0 = time.perf_counter()
-    out = spec.run(split, {**spec.settings, "_dataset": dataset, "_cache_dir": str(cache_dir), "_key": spec.key})
+    out = spec.run(split, {**spec.settings, "_dataset": dataset, "_cache_dir": str(cache_dir), "_key": spec.key,
+                           "_log": log})
     seconds = time.perf_counter() - t0
     cv = out.get("cv")
     if spec.cv == "kfold":
@@ -275,7 +276,7 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             t0 = time.perf_counter()
             try:
                 row = evaluate(spec, split, name, cache_dir, use_cache,
-                               train_if_uncached=spec.key not in (skip_uncached or []))
+                               train_if_uncached=spec.key not in (skip_uncached or []), log=log)
             except Unavailable as e:
                 row = {"dataset": name, "model": spec.label, "key": spec.key, "status": "not run", "note": str(e)}
             except Exception as e:  # one model's failure must not hide every other number
