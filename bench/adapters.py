@@ -119,7 +119,7 @@ def run_lstm(split, settings: dict) -> dict:
         curve = _curve_path(settings, "lstm")
         if curve is not None:
             shutil.copyfile(res["curve"], curve)
-        again = lstm.refit(train, cfg, paths, len(classes), res["bag_best_epoch"], res["best_epoch"])
+        again = lstm.refit(train, cfg, paths, len(classes), res["best_epoch"])
         probs = predictor().predict_proba_clean(test["text_clean"].tolist())
     note = (f"{res['notes']}; {len(val):,} train rows held out for it; scored: {again['notes']} (test accuracy "
             f"before the refit {np.mean(early_test.argmax(1) == test['label'].to_numpy()):.4f})")

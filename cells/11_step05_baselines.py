@@ -1,16 +1,17 @@
 # %% [markdown]
 # ## Step 5 — Baseline model training & evaluation
 # On the TF-IDF features: Logistic Regression tuned with `GridSearchCV`, a calibrated linear SVM, MultinomialNB
-# and a RandomForest; plus a Keras 3 bidirectional LSTM with a TF-IDF bag-of-words branch added to its
-# logits, trained in two phases: the bag alone, then the BiLSTM on what the bag misses (PyTorch backend,
-# early stopping, class weights, label smoothing; `src/lstm.py`). Every choice is made on the training
+# and a RandomForest; plus a Keras 3 bidirectional LSTM whose logits add to a TF-IDF bag-of-words's (a
+# logistic regression, fitted first): the BiLSTM learns what the bag gets wrong on titles it has not seen,
+# from the bag's out-of-fold logits (PyTorch backend, early stopping in which epoch 0, the bag alone, counts,
+# class weights, label smoothing; `src/lstm.py`). Every choice is made on the training
 # split only: LogReg's C, the SVM's C and NB's alpha by
 # `cfg.gridsearch_cv`-fold cross-validation of the whole text Pipeline (the vectorizer is refitted in each fold),
 # the LSTM's epoch by early stopping on the validation split, the best model by validation `cfg.selection_metric`.
 # Methods that can't take all 1.4M rows use stratified subsamples whose sizes are in `config_colab.yaml`
 # (recorded in `NOTES.md`). Each sklearn model is saved as one Pipeline (raw text → cleaning + TF-IDF →
 # classifier) in `models/`; the best also as `models/baseline.joblib`; the LSTM as `models/lstm.h5` +
-# `lstm_vocab.json`, its training curve as `results/plots/lstm_training_curve.png`.
+# `lstm_bag.joblib` (its bag) + `lstm_vocab.json`, its training curve as `results/plots/lstm_training_curve.png`.
 # Metrics (with the CV figure of each chosen setting): `results/metrics_baselines.csv`.
 
 # %%

@@ -5,6 +5,7 @@ import json
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -74,7 +75,7 @@ def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(pr
     row = lstm.train(train, val, test, cfg, project, n_classes=len(classes))
     assert row["model"] == "lstm" and row["accuracy"] > 0.5 and 0 <= row["val_accuracy"] <= 1
     meta = json.loads((project.models / "lstm_vocab.json").read_text())
-    assert 1 <= meta["best_epoch"] <= len(meta["history"]["loss"]) <= 8
+    assert 0 <= meta["best_epoch"] < len(meta["history"]["loss"]) <= 9  # epoch 0: the bag alone
     assert (project.plots / "lstm_training_curve.png").stat().st_size > 5000
     pred = lstm.LstmPredictor(project.models / "lstm.h5", project.models / "lstm_vocab.json")
     probs = pred.predict_proba_clean(test["text_clean"].tolist())
@@ -83,19 +84,19 @@ def test_training_saves_model_vocab_curve_and_predicts_the_same_after_loading(pr
 
 
 def test_refit_trains_the_chosen_epochs_on_every_row_and_saves_what_the_predictor_loads(project):
-    """lstm.refit (the bench's final model): the epochs early stopping chose, on train + val, no
-    validation; the saved model replaces the early-stopped one and loads back."""
+    """lstm.refit (the bench's final model): the bag and the epochs early stopping chose, on
+    train + val, no validation; the saved model replaces the early-stopped one and loads back."""
     from config import Config
 
     df, classes = labelled_catalogue(project, seed=3)
     cfg = Config(lstm_epochs=8, lstm_patience=3, lstm_embed_dim=16, lstm_units=8, lstm_batch_size=32)
     row = lstm.train(df.iloc[:400], df.iloc[400:480], df.iloc[480:], cfg, project, n_classes=len(classes))
-    assert 1 <= row["bag_best_epoch"] <= cfg.lstm_bag_epochs and 1 <= row["best_epoch"] <= cfg.lstm_epochs
-    out = lstm.refit(df.iloc[:480], cfg, project, len(classes), bag_epochs=3, epochs=2)
-    assert out["train_rows"] == 480 and "3 bag, 2 BiLSTM" in out["notes"]
+    assert 0 <= row["best_epoch"] <= cfg.lstm_epochs
+    out = lstm.refit(df.iloc[:480], cfg, project, len(classes), epochs=2)
+    assert out["train_rows"] == 480 and "then 2 BiLSTM epochs" in out["notes"]
     meta = json.loads((project.models / "lstm_vocab.json").read_text())
-    assert meta["refit"] is True and (meta["bag_best_epoch"], meta["best_epoch"]) == (3, 2)
-    assert len(meta["bag_history"]["loss"]) == 3 and len(meta["history"]["loss"]) == 2
+    assert meta["refit"] is True and meta["best_epoch"] == 2
+    assert len(meta["history"]["loss"]) == 3  # epoch 0 (the bag alone), then 2
     assert "val_loss" not in meta["history"]  # no validation rows in a refit
     pred = lstm.LstmPredictor(project.models / "lstm.h5", project.models / "lstm_vocab.json")
     probs = pred.predict_proba_clean(df["text_clean"].iloc[480:].tolist())
@@ -103,25 +104,40 @@ def test_refit_trains_the_chosen_epochs_on_every_row_and_saves_what_the_predicto
     assert np.mean(probs.argmax(1) == df["label"].iloc[480:].to_numpy()) > 0.5
 
 
-def test_the_bag_branch_is_a_linear_model_on_the_rows_tfidf_vector_and_padding_adds_nothing():
-    import keras
+def test_bag_logits_cover_every_class_and_a_class_the_bag_never_saw_scores_lowest():
+    from config import Config
 
-    bag = lstm.bag_logits_class()(5, 2, scale=4.0)
-    bag.build((None, 3))
-    bag.table.assign(np.array([[9, 9], [9, 9], [1, 0], [0, 1], [2, 2]], dtype="float32"))  # 0 = pad, 1 = unknown
-    bag.idf.assign(lstm.idf_weights(np.array([[0, 2, 3], [0, 0, 2], [0, 1, 4]], dtype="int32"), 5))
-    idf = keras.ops.convert_to_numpy(bag.idf)
-    # sklearn's smoothed idf over 3 rows: id 2 in two rows, ids 3 and 4 in one; pad and unknown weigh 0
-    np.testing.assert_allclose(idf, [0, 0, np.log(4 / 3) + 1, np.log(2) + 1, np.log(2) + 1], rtol=1e-6)
-    out = keras.ops.convert_to_numpy(bag(np.array([[0, 2, 3], [0, 1, 4], [0, 0, 0]], dtype="int32")))
-    w2, w3 = idf[2], idf[3]
-    norm = np.hypot(w2, w3)
-    np.testing.assert_allclose(out, [[4 * w2 / norm, 4 * w3 / norm], [8.0, 8.0], [0.0, 0.0]], rtol=1e-5)
+    texts = ["red mug", "blue mug", "usb-c cable", "hdmi cable", "oak table", "pine table"]
+    y = np.array([0, 0, 2, 2, 3, 3])  # class 1 has no rows
+    bag = lstm.fit_bag(texts, y, Config())
+    out = lstm.bag_logits(bag, ["green mug", "usb-c hub"], 4)
+    assert out.shape == (2, 4) and out.dtype == np.float32
+    assert out.argmax(1).tolist() == [0, 2]
+    assert np.all(out[:, 1] <= out.min(axis=1) + 1e-6) and np.all(out[:, 1] < np.delete(out, 1, axis=1).min(1) - 19)
+    two = lstm.bag_logits(lstm.fit_bag(texts[:4], np.array([0, 0, 1, 1]), Config()), ["red mug", "hdmi cable"], 2)
+    assert two.argmax(1).tolist() == [0, 1]  # sklearn's one-column binary logits, as two columns
 
 
-def test_phase_two_starts_from_the_trained_bag_and_leaves_it_as_it_was():
-    """fit_in_two_phases: the BiLSTM's Dense starts at zero (the model predicts what the bag
-    alone does) and the bag's table is frozen while the LSTM trains."""
+def test_out_of_fold_logits_know_nothing_of_their_own_row():
+    """Labels carried only by a token unique to each row: the bag fitted on every row reproduces
+    them, the out-of-fold logits (what the LSTM trains on) cannot, as on a title never seen."""
+    from config import Config
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=90)
+    texts = [f"item{i} widget" for i in range(90)]
+    cfg = Config(lstm_bag_folds=3)
+    in_sample = lstm.bag_logits(lstm.fit_bag(texts, y, cfg), texts, 3)
+    oof = lstm.out_of_fold_logits(texts, y, 3, cfg)
+    assert np.mean(in_sample.argmax(1) == y) == 1.0
+    assert np.mean(oof.argmax(1) == y) < 0.6
+    assert np.allclose(oof.std(axis=0), 0, atol=0.5)  # each row's unique token is unknown to its fold's bag
+
+
+def test_the_model_starts_as_the_bag_and_epoch_zero_is_a_candidate():
+    """fit_lstm: the BiLSTM's Dense starts at zero (the model predicts softmax(bag logits)); the
+    history starts at epoch 0; with validation labels the bag gets right and the LSTM cannot
+    improve on, the kept model is the bag again."""
     import keras
 
     from config import Config
@@ -129,21 +145,16 @@ def test_phase_two_starts_from_the_trained_bag_and_leaves_it_as_it_was():
     rng = np.random.default_rng(0)
     x = rng.integers(2, 30, size=(64, 6)).astype("int32")
     y = (x[:, 0] % 3).astype("int32")
-    cfg = Config(lstm_epochs=2, lstm_patience=1, lstm_bag_epochs=2, lstm_bag_patience=1, lstm_embed_dim=8, lstm_units=4,
-                 lstm_batch_size=16)
-    model, bag_model = lstm.build_model(30, 3, 6, cfg, lstm.idf_weights(x, 30))
-    np.testing.assert_allclose(model.predict(x, verbose=0), bag_model.predict(x, verbose=0), atol=1e-6)
-    seen = {}
-
-    class Snapshot(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            if self.model is model:
-                seen["table"] = keras.ops.convert_to_numpy(model.get_layer("bag").table).copy()
-
-    out = lstm.fit_in_two_phases(model, bag_model, x, y, x, y, cfg, None, [Snapshot()])
-    assert len(out["bag_history"]["loss"]) >= 1 and len(out["history"]["loss"]) >= 1
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(model.get_layer("bag").table), seen["table"])
-    assert np.abs(seen["table"]).sum() > 0  # phase 1 trained it
+    logits = np.eye(3, dtype="float32")[y] * 5.0  # a bag that is always right
+    cfg = Config(lstm_epochs=3, lstm_patience=3, lstm_embed_dim=8, lstm_units=4, lstm_batch_size=16)
+    model = lstm.build_model(30, 3, 6, cfg)
+    start = model.predict([x, logits], verbose=0)
+    np.testing.assert_allclose(start, keras.ops.convert_to_numpy(keras.ops.softmax(logits)), atol=1e-6)
+    history = lstm.fit_lstm(model, [x, logits], (y + 1) % 3, [x, logits], y, cfg, None, [])
+    assert len(history["val_accuracy"]) == 4 and history["val_accuracy"][0] == 1.0
+    assert lstm.best_epoch(history) == 0
+    np.testing.assert_allclose(model.predict([x, logits], verbose=0), start, atol=1e-6)
+    assert lstm.fit_lstm(model, [x, logits], y, None, None, cfg, None, [], fixed_epochs=0).keys() == {"loss", "accuracy"}
 
 
 def test_smoothed_loss_is_plain_cross_entropy_at_zero_and_spreads_the_rest_evenly():
@@ -156,3 +167,21 @@ def test_smoothed_loss_is_plain_cross_entropy_at_zero_and_spreads_the_rest_evenl
     np.testing.assert_allclose(float(loss_cls(0.0)(y, p)), float(plain), rtol=1e-6)
     expected = np.mean([-(0.9 * np.log(p[i, y[i]]) + 0.1 * np.log(p[i]).mean()) for i in range(2)])
     np.testing.assert_allclose(float(loss_cls(0.1)(y, p)), expected, rtol=1e-5)
+
+
+def test_a_tight_budget_cuts_the_bag_rows_and_says_so(project, monkeypatch):
+    """bag_inputs with a budget step: the bag's fits are timed on 1,000 rows and its rows cut to
+    what fits a third of the time left, recorded as a cut; every row still gets logits."""
+    from config import Config
+
+    import budget
+
+    df, classes = labelled_catalogue(project, seed=4)
+    df = pd.concat([df] * 3, ignore_index=True)  # over 1,000 rows
+    cfg = Config(lstm_min_rows=200)
+    with budget.Budget(60).step("lstm") as st:
+        monkeypatch.setattr(st, "left", lambda: 0.001)  # a millisecond: the floor
+        bag, logits = lstm.bag_inputs(df, cfg, len(classes), st)
+    assert logits.shape == (len(df), len(classes)) and np.isfinite(logits).all()
+    assert any(c.startswith("LSTM bag rows: 200 of") for c in st.cuts), st.cuts
+    assert "LSTM bag rows" in st.rates

@@ -264,7 +264,8 @@ def artifact_files(paths, include_lstm: bool = True) -> list[Path]:
     files = [paths.results / "metrics_baselines.csv", paths.models / "baseline.joblib"]
     files += [paths.models / f for f in MODEL_FILES.values()]
     if include_lstm:
-        files += [paths.models / "lstm.h5", paths.models / "lstm_vocab.json", paths.plots / "lstm_training_curve.png"]
+        files += [paths.models / "lstm.h5", paths.models / "lstm_bag.joblib", paths.models / "lstm_vocab.json",
+                  paths.plots / "lstm_training_curve.png"]
     return files
 
 

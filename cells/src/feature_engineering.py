@@ -31,24 +31,39 @@ def use_char_ngrams(cfg, n_train: int) -> bool:
     return bool(cfg.tfidf_char_ngrams) and n_train <= cfg.tfidf_char_max_rows
 
 
+def _word_vectorizer(cfg, n_train: int) -> TfidfVectorizer:
+    from preprocess import WORD_TOKEN
+
+    return TfidfVectorizer(ngram_range=(1, cfg.tfidf_ngram_max), min_df=cfg.tfidf_min_df if n_train > 20_000 else 1,
+                           max_features=cfg.tfidf_max_features, sublinear_tf=cfg.tfidf_sublinear_tf,
+                           dtype=np.float32, token_pattern=WORD_TOKEN)
+
+
+def _char_vectorizer(cfg) -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(cfg.tfidf_char_ngram_min, cfg.tfidf_char_ngram_max),
+                           min_df=2, max_features=cfg.tfidf_char_max_features,
+                           sublinear_tf=cfg.tfidf_sublinear_tf, dtype=np.float32)
+
+
+def cleaned_text_vectorizer(cfg, n_train: int):
+    """TF-IDF of text Step 3 has already cleaned (`text_clean`): word n-grams, plus char_wb
+    n-grams of the same text when the training set is small enough to afford them."""
+    word = _word_vectorizer(cfg, n_train)
+    if not use_char_ngrams(cfg, n_train):
+        return word
+    return FeatureUnion([("word", word), ("char", _char_vectorizer(cfg))])
+
+
 def build_vectorizer(cfg, n_train: int):
     """Raw combined text -> TF-IDF: word n-grams of the cleaned text, plus char_wb n-grams when the
     training set is small enough to afford them (see Config)."""
-    from preprocess import WORD_TOKEN, TextCleaner
+    from preprocess import TextCleaner
 
-    word = TfidfVectorizer(ngram_range=(1, cfg.tfidf_ngram_max), min_df=cfg.tfidf_min_df if n_train > 20_000 else 1,
-                           max_features=cfg.tfidf_max_features, sublinear_tf=cfg.tfidf_sublinear_tf,
-                           dtype=np.float32, token_pattern=WORD_TOKEN)
     cleaner = TextCleaner.from_config(cfg)
-    if not use_char_ngrams(cfg, n_train):
-        return Pipeline([("clean", cleaner), ("tfidf", word)])
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(cfg.tfidf_char_ngram_min, cfg.tfidf_char_ngram_max),
-                           min_df=2, max_features=cfg.tfidf_char_max_features,
-                           sublinear_tf=cfg.tfidf_sublinear_tf, dtype=np.float32)
-    if cfg.tfidf_char_text == "cleaned":
-        return Pipeline([("clean", cleaner), ("tfidf", FeatureUnion([("word", word), ("char", char)]))])
-    return FeatureUnion([("word", Pipeline([("clean", cleaner), ("tfidf", word)])),
-                         ("char", Pipeline([("clean", TextCleaner.light()), ("tfidf", char)]))])
+    if not use_char_ngrams(cfg, n_train) or cfg.tfidf_char_text == "cleaned":
+        return Pipeline([("clean", cleaner), ("tfidf", cleaned_text_vectorizer(cfg, n_train))])
+    return FeatureUnion([("word", Pipeline([("clean", cleaner), ("tfidf", _word_vectorizer(cfg, n_train))])),
+                         ("char", Pipeline([("clean", TextCleaner.light()), ("tfidf", _char_vectorizer(cfg))]))])
 
 
 def tfidf_parts(vec) -> list[tuple[str, TfidfVectorizer]]:
