@@ -494,6 +494,9 @@ class LstmPredictor:
         import keras
 
         meta = json.loads(Path(vocab_path).read_text(encoding="utf-8"))
+        if "bag" not in meta:
+            raise ValueError(f"{vocab_path} names no bag ({BAG_FILE}): an earlier lstm.py saved this model; "
+                             "run Step 5 again (FORCE=True) to train the current one")
         self.model = keras.models.load_model(str(model_path), compile=False, custom_objects=custom_objects())
         self.bag = joblib.load(Path(vocab_path).parent / meta["bag"])
         self.vocab = list(meta["vocab"])
