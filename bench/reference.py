@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 
 SEED = 42
 TEST_SIZE = 0.20
@@ -24,6 +23,8 @@ class Split:
     test: pd.DataFrame
     classes: list[str]  # sorted; score matrices use this column order
     dropped_classes: int
+    dropped_duplicates: int = 0  # rows the duplicate rule dropped (data.drop_duplicates)
+    conflicting_rows: int = 0  # rows of titles with several categories, each title's rows on one side
 
     @property
     def y_test(self) -> np.ndarray:
@@ -31,14 +32,25 @@ class Split:
 
 
 def make_split(df: pd.DataFrame) -> Split:
-    """80/20 stratified, seed 42, after dropping classes with fewer than 2 rows (a class
-    with one row can't be in both train and test, so stratification fails on it)."""
+    """80/20 stratified, seed 42, after the notebook's duplicate rule and dropping classes with
+    fewer than 2 rows (a class with one row can't be in both train and test).
+
+    The duplicate rule is Step 3's (data.drop_duplicates, preprocess.grouped_split): a title
+    repeated with the same category (case and spacing ignored) keeps one row, and the rows of a
+    title with several categories all land on one side, so no test title is also a train title.
+    Product catalogues repeat titles (variants, re-listings): kept, they sit on both sides and
+    reward memorising them. Without duplicates this is exactly train_test_split(stratify=category)."""
+    import data
+    import preprocess
+
+    df, dups = data.drop_duplicates(df.reset_index(drop=True))
     counts = df["category"].value_counts()
     keep = counts[counts >= 2].index
     kept = df[df["category"].isin(keep)].reset_index(drop=True)
-    train, test = train_test_split(kept, test_size=TEST_SIZE, random_state=SEED, stratify=kept["category"])
-    return Split(train.reset_index(drop=True), test.reset_index(drop=True),
-                 sorted(keep.astype(str)), int((counts < 2).sum()))
+    tr, te = preprocess.grouped_split(kept["category"].astype(str).to_numpy(), data.title_groups(kept["product_title"]),
+                                      TEST_SIZE, SEED)
+    return Split(kept.iloc[tr].reset_index(drop=True), kept.iloc[te].reset_index(drop=True),
+                 sorted(keep.astype(str)), int((counts < 2).sum()), dups["dropped_duplicates"], dups["conflicting_rows"])
 
 
 def plain_text(df: pd.DataFrame) -> list[str]:

@@ -222,3 +222,35 @@ def test_a_run_on_some_datasets_is_a_rerun_with_its_own_gap_table(tmp_path, monk
     some = dict(quality.run(False, tmp_path, datasets=[demo], models_only=["naive_bayes"], log=lambda *a: None))
     assert set(some) == {"quality_rerun"} and some["quality_rerun"]["title"].startswith(
         f"Quality re-run of {specs['naive_bayes'].label} on {demo}")
+
+
+def test_bench_split_keeps_every_title_on_one_side_and_says_how_many_rows_it_dropped(monkeypatch):
+    """The bench split applies the notebook's duplicate rule: a title repeated (any case or spacing)
+    with its category keeps one row, a title with two categories keeps both rows on one side, so no
+    test title is a train title; a catalogue without duplicates gets the plain stratified split."""
+    monkeypatch.syspath_prepend(str(REPO / "bench"))
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    import data
+    import loaders
+    import reference
+
+    clean = loaders.DEMO.load().drop_duplicates("product_title").reset_index(drop=True)
+    clean = clean[~data.title_key(clean["product_title"]).duplicated(keep=False)]
+    clean = clean[clean["category"].map(clean["category"].value_counts()) >= 2].reset_index(drop=True)
+    plain_train, plain_test = train_test_split(clean, test_size=reference.TEST_SIZE, random_state=reference.SEED,
+                                               stratify=clean["category"])
+    split = reference.make_split(clean)
+    assert split.dropped_duplicates == 0 and split.train["product_title"].tolist() == plain_train["product_title"].tolist()
+    assert split.test["product_title"].tolist() == plain_test["product_title"].tolist()
+
+    base = clean.head(600)
+    other = sorted(set(base["category"]))
+    repeats = base.head(40).assign(product_title=lambda d: "  " + d["product_title"].str.upper() + " ")
+    conflicts = base.iloc[40:60].assign(category=[other[(other.index(c) + 1) % len(other)]
+                                                  for c in base.iloc[40:60]["category"]])
+    split = reference.make_split(pd.concat([base, repeats, conflicts], ignore_index=True))
+    assert split.dropped_duplicates == 40 and split.conflicting_rows == 40
+    assert len(split.train) + len(split.test) == 620
+    assert not set(data.title_key(split.train["product_title"])) & set(data.title_key(split.test["product_title"]))

@@ -664,6 +664,24 @@ def title_groups(titles: pd.Series) -> np.ndarray:
     return pd.factorize(title_hashes(titles))[0]
 
 
+def drop_duplicates(df: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The duplicate rule (every split of the project, the benchmark's too, applies it): rows repeating
+    an asin, or a title (title_key) with the same category, are dropped; a title left with several
+    categories keeps its rows, which title_groups then holds on one side of a split. Returns the kept
+    rows and {"dropped_duplicates", "conflicting_titles", "conflicting_rows"}."""
+    # Same product twice (asin), or the same title with the same category (variants, re-listings):
+    # kept, such rows would sit in train and test at once and inflate every accuracy.
+    tkey = title_hashes(df["product_title"])
+    dup = pd.DataFrame({"t": tkey, "c": pd.factorize(df["category"])[0]}).duplicated().to_numpy()
+    if "asin" in df.columns:
+        dup |= df["asin"].duplicated().to_numpy() & df["asin"].notna().to_numpy()
+    if dup.any():
+        df, tkey = df.loc[~dup], tkey[~dup]
+    shared = pd.Series(tkey).duplicated(keep=False).to_numpy()  # one title, several categories: kept, grouped
+    return df, {"dropped_duplicates": int(dup.sum()), "conflicting_titles": int(len(np.unique(tkey[shared]))),
+                "conflicting_rows": int(shared.sum())}
+
+
 def standardize(df: pd.DataFrame, name: str, max_rows: Optional[int] = None,
                 demo: bool = False) -> tuple[pd.DataFrame, dict]:
     """Rename aliases to the contract, drop unusable/duplicate rows, compact dtypes."""
@@ -702,18 +720,8 @@ def standardize(df: pd.DataFrame, name: str, max_rows: Optional[int] = None,
     df = df.loc[~(bad_cat | empty)]
     if df.empty:
         raise DataError(f"{name}: no usable rows left (every row lacks a category or any text).")
-    # Same product twice (asin), or the same title with the same category (variants, re-listings):
-    # kept, such rows would sit in train and test at once and inflate every accuracy.
-    tkey = title_hashes(df["product_title"])
-    dup = pd.DataFrame({"t": tkey, "c": pd.factorize(df["category"])[0]}).duplicated().to_numpy()
-    if "asin" in df.columns:
-        dup |= df["asin"].duplicated().to_numpy() & df["asin"].notna().to_numpy()
-    info["dropped_duplicates"] = int(dup.sum())
-    if dup.any():
-        df, tkey = df.loc[~dup], tkey[~dup]
-    shared = pd.Series(tkey).duplicated(keep=False).to_numpy()  # one title, several categories: kept, grouped
-    info["conflicting_titles"] = int(len(np.unique(tkey[shared])))
-    info["conflicting_rows"] = int(shared.sum())
+    df, dup_info = drop_duplicates(df)
+    info.update(dup_info)
     info["description_missing_frac"] = float((df["product_description"] == "").mean())
     df = df.reset_index(drop=True)
     df["category"] = df["category"].astype(str).astype("category")
