@@ -246,6 +246,30 @@ def run_hybrid(split, settings: dict) -> dict:
     return {"scores": scores, "classes": [str(c) for c in pipe.classes_], "note": info["notes"]}
 
 
+def run_neighbours(split, settings: dict) -> dict:
+    """neighbours.EmbeddingNeighbours (Step 5b's second model) on the encoders settings["encoders"]
+    names, the hybrid's embeddings (cached), every bench train row."""
+    hybrid = _module("hybrid")
+    neighbours = _module("neighbours")
+    baselines = _module("baselines")
+    import torch
+
+    torch.set_num_threads(_threads())
+    cfg = _cfg()
+    embedders = []
+    for (folder, _), key in zip(_encoder_dirs(settings["encoders"]), settings["encoders"]):
+        e = hybrid.SentenceEmbedder(folder, cfg.hybrid_max_length, cfg.hybrid_batch_size, 1.0)
+        e.cache = embedding_cache(f"{key}_mean_{cfg.hybrid_max_length}")
+        embedders.append(e)
+    model = neighbours.EmbeddingNeighbours(embedders, k=cfg.neighbours_k, temperature=cfg.neighbours_temperature,
+                                           name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
+    model.fit(baselines.texts_of(split.train).tolist(), split.train["category"].astype(str).to_numpy(dtype=object))
+    scores = model.predict_proba(baselines.texts_of(split.test).tolist())
+    for key in settings["encoders"]:
+        save_embedding_cache(f"{key}_mean_{cfg.hybrid_max_length}")
+    return {"scores": scores, "classes": [str(c) for c in model.classes_], "note": neighbours.describe(model)}
+
+
 def _minilm_dir() -> str | None:
     return _module("hybrid").packaged_minilm_dir()
 
@@ -479,6 +503,9 @@ def pipeline_specs() -> list[ModelSpec]:
         ModelSpec("hybrid_cpu", "Hybrid (CPU default): TF-IDF + MiniLM embeddings → LinearSVC", run_hybrid,
                   sources=("cells/src/hybrid.py",) + base_src, settings={"encoders": ("minilm",)}, cached=True,
                   cv="kfold"),
+        ModelSpec("neighbours", "Embedding neighbours + category names (GPU-default encoders: MiniLM + MPNet)",
+                  run_neighbours, sources=("cells/src/neighbours.py", "cells/src/hybrid.py", "cells/src/config.py"),
+                  settings={"encoders": ("minilm", "mpnet")}, cached=True, cv="kfold"),
         ModelSpec("finetune_minilm", "Fine-tuned MiniLM-L6 (CPU)", run_finetune_minilm,
                   sources=("cells/src/finetune.py",), settings=dict(MINILM),
                   cached=True),
@@ -487,7 +514,8 @@ def pipeline_specs() -> list[ModelSpec]:
                   settings=dict(MINILM, epochs=6.0, max_length=64, lr=3e-5, batch_size=32),
                   cached=True, precheck=_require_gpu),
         ModelSpec("ensemble", "Ensemble (Step 8's selection): weights chosen on out-of-fold train probabilities",
-                  run_ensemble, sources=("cells/src/ensemble.py", "cells/src/hybrid.py", "bench/quality.py") + base_src,
+                  run_ensemble, sources=("cells/src/ensemble.py", "cells/src/hybrid.py", "cells/src/neighbours.py",
+                                       "bench/quality.py") + base_src,
                   settings={"members": ENSEMBLE_MEMBERS}, cached=True, probabilities=False),
     ]
 
@@ -496,4 +524,5 @@ def pipeline_specs() -> list[ModelSpec]:
 # out-of-fold probabilities for all of them but the LSTM and the fine-tuned transformer, which
 # early-stop on a validation slice and are not refitted per fold (the fine-tune alone is ~45 min a
 # fit on 2 cores). Ensemble selection (ensemble.select) decides which of them earn a weight.
-ENSEMBLE_MEMBERS = ("logreg", "linear_svc", "naive_bayes", "random_forest", "embeddings_lr", "hybrid_cpu", "hybrid")
+ENSEMBLE_MEMBERS = ("logreg", "linear_svc", "naive_bayes", "random_forest", "embeddings_lr", "hybrid_cpu", "hybrid",
+                    "neighbours")

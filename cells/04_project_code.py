@@ -37,6 +37,8 @@
 
 # %% src="hybrid.py" tags=["quickstart"]
 
+# %% src="neighbours.py" tags=["quickstart"]
+
 # %% src="quickstart.py" tags=["quickstart"]
 
 # %% src="project_docs.py" tags=["quickstart"]

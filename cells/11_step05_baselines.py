@@ -32,8 +32,13 @@ print("best sklearn baseline:", step5.get("best", "(see metrics)"))
 # two encoders, `all-MiniLM-L6-v2` and `all-mpnet-base-v2` (`cfg.hybrid_encoders`), whose errors differ; without
 # one only MiniLM (`cfg.hybrid_cpu_encoders`: MPNet is ~5x slower). Embedding is the cost:
 # `hybrid_max_train_rows` train rows with a GPU, `hybrid_cpu_max_rows` without one.
-# Saved: `models/hybrid.joblib` (one Pipeline on raw text) + `models/hybrid_encoders/<name>/`; its row is added
-# to `results/metrics_baselines.csv`, so Step 8 evaluates it beside the others. Set `cfg.hybrid = False` to skip.
+# On the same embeddings a second model, the **embedding neighbours** (`src/neighbours.py`): a title's
+# `cfg.neighbours_k` nearest training titles vote for their categories, and the category names, embedded by the
+# same encoders, add a prior whose share is chosen by leave-one-out on the training rows. It follows variants and
+# re-listings of one product and knows a category by its name; Step 8's ensemble weighs it with the others.
+# Saved: `models/hybrid.joblib` (one Pipeline on raw text), `models/neighbours.joblib` and
+# `models/hybrid_encoders/<name>/`; their rows are added to `results/metrics_baselines.csv`, so Step 8 evaluates
+# them beside the others. Set `cfg.hybrid = False` to skip both, `cfg.neighbours = False` for the second only.
 
 # %%
 import hybrid

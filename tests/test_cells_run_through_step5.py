@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import joblib
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,7 +79,7 @@ def test_cells_leave_every_artifact_of_steps_1_to_5(executed):
 
     assert list(table.columns) == baselines.METRIC_COLUMNS
     assert list(table["model"]) == ["logreg", "linear_svc", "naive_bayes", "random_forest", "lstm", "hybrid",
-                                   "embeddings_logreg"]
+                                   "neighbours", "embeddings_logreg"]
     assert table[["accuracy", "macro_f1", "weighted_f1", "val_accuracy"]].apply(lambda c: c.between(0, 1)).all().all()
     grid = table.set_index("model").loc[["logreg", "linear_svc", "naive_bayes"]]
     assert grid["cv_mean"].between(0, 1).all() and grid["selected"].str.match(r"^(C|alpha)=").all()
@@ -98,6 +99,10 @@ def test_cells_leave_every_artifact_of_steps_1_to_5(executed):
     assert [n for n, _ in hybrid.steps] == ["features", "clf"]
     proba = hybrid.predict_proba(text[:5].tolist())
     assert proba.shape[0] == 5 and set(hybrid.classes_) <= labels
+    near = joblib.load(root / "models/neighbours.joblib")  # the same encoder folder, the same rows' vectors
+    proba = near.predict_proba(text[:5].tolist())
+    assert proba.shape == (5, len(near.classes_)) and set(near.classes_) <= labels
+    assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-5) and near.name_weight_ in near.name_weights
     assert (root / "models/hybrid_encoders/tiny-bert/config.json").is_file()
     os.environ.setdefault("KERAS_BACKEND", "torch")
     import keras
@@ -108,14 +113,16 @@ def test_cells_leave_every_artifact_of_steps_1_to_5(executed):
     assert pred.predict_proba_clean(test["text_clean"][:4].tolist()).shape == (4, len(labels))
     assert json.loads((root / "models/lstm_vocab.json").read_text())["best_epoch"] >= 0  # 0: the bag alone
     notes = (root / "NOTES.md").read_text()
-    for key in ("assumptions", "rare-classes", "tokenization", "tfidf", "baseline-subsamples", "hybrid model"):
+    for key in ("assumptions", "rare-classes", "tokenization", "tfidf", "baseline-subsamples", "hybrid model",
+                "neighbours model"):
         assert f"## [{key}]" in notes
 
 
 def test_second_pass_skips_and_duplicates_nothing(built_notebook, executed, capsys):
     root, _ = executed
     watched = ["data/processed/train.csv", "models/baseline.joblib", "results/metrics_baselines.csv",
-               "results/plots/top20_categories.png", "models/tfidf_vectorizer.joblib", "models/hybrid.joblib"]
+               "results/plots/top20_categories.png", "models/tfidf_vectorizer.joblib", "models/hybrid.joblib",
+               "models/neighbours.joblib"]
     before = {r: (root / r).stat().st_mtime_ns for r in watched}
     os.environ.update(SMALL)
     run_cells(built_notebook, root)
@@ -126,5 +133,5 @@ def test_second_pass_skips_and_duplicates_nothing(built_notebook, executed, caps
     for step in ("Step 1 — setup", "Step 2 — data & EDA", "Step 3 — cleaning & split", "Step 4 — TF-IDF features",
                  "Step 5 — baselines", "Step 5b — hybrid model", "Quick Start"):
         assert summary.count(f"## [{step}]") == 1, step
-    assert len(pd.read_csv(root / "results/metrics_baselines.csv")) == 7  # Step 5, 5b and 5c rows, none duplicated
+    assert len(pd.read_csv(root / "results/metrics_baselines.csv")) == 8  # Step 5, 5b and 5c rows, none duplicated
     assert "[step5b] complete artifacts already exist" in out

@@ -125,12 +125,18 @@ def test_hybrid_is_evaluated_unless_cpu_would_embed_too_many_rows(step5_root, tm
     encoder = tiny_model.build_tiny_bert(texts, paths.models / hybrid.ENCODER_DIR / "tiny-bert")
     cfg = smoke_cfg(paths, force=True, hybrid_cpu_eval_rows=eval_rows, tfidf_char_max_features=2_000)
     pipe, _ = hybrid.fit(texts, train["category"].to_numpy(object), cfg, encoder)
+    near = hybrid.fit_neighbours(pipe, texts, train["category"].to_numpy(object), cfg)
     import joblib
 
     joblib.dump(pipe, paths.models / "hybrid.joblib")
+    joblib.dump(near, paths.models / "neighbours.joblib")
     table = pd.read_csv(paths.results / "metrics_baselines.csv")
-    pd.concat([table, pd.DataFrame([{"model": "hybrid"}])]).to_csv(paths.results / "metrics_baselines.csv", index=False)
+    pd.concat([table, pd.DataFrame([{"model": "hybrid"}, {"model": "neighbours"}])]).to_csv(
+        paths.results / "metrics_baselines.csv", index=False)
     res = evaluate.run(cfg, paths)
-    assert ("hybrid" in list(res["metrics"]["model"])) == evaluated_here
-    if not evaluated_here:
-        assert "Step 5b scored it on a 10-row test sample" in res["not_evaluated"]["hybrid"]
+    for name in ("hybrid", "neighbours"):
+        assert (name in list(res["metrics"]["model"])) == evaluated_here
+        if not evaluated_here:
+            assert "Step 5b scored it on a 10-row test sample" in res["not_evaluated"][name]
+    if evaluated_here:  # a model Step 8 evaluates is a candidate member of its ensemble
+        assert res["ensemble"] is not None and "neighbours" in set(pd.read_csv(paths.results / "metrics.csv")["model"])

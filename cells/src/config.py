@@ -165,6 +165,12 @@ class Config:
     # With a GPU; val/test are scored in full. The SVC (single-threaded liblinear) is then the
     # cost: 50k rows x (TF-IDF + 1,152 dense columns) took 7 min and 3.8 GB on 2 cores.
     hybrid_max_train_rows: int = 50_000
+    # the second model on the hybrid's embeddings (src/neighbours.py): k nearest training titles
+    # + a category-name prior whose share is chosen by leave-one-out on the training rows
+    neighbours: bool = True
+    neighbours_k: int = 10
+    neighbours_temperature: float = 0.05
+    neighbours_name_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)
     hybrid_cpu_max_rows: int = 10_000  # without one: train rows ...
     hybrid_cpu_eval_rows: int = 5_000  # ... and the val/test rows it is scored on
 
@@ -257,9 +263,11 @@ class Config:
             raise ValueError("min_rows_per_class must be at least 2 to stratify")
         if int(self.lstm_bag_folds) < 2:
             raise ValueError("lstm_bag_folds must be at least 2 (out-of-fold logits need another fold)")
-        for name in ("gridsearch_C", "svc_grid_C", "nb_grid_alpha", "embed_lr_C"):  # YAML gives lists, env vars "a,b"
+        for name in ("gridsearch_C", "svc_grid_C", "nb_grid_alpha", "embed_lr_C", "neighbours_name_weights"):  # YAML gives lists, env vars "a,b"
             value = getattr(self, name)
             setattr(self, name, tuple(float(v) for v in (value.split(",") if isinstance(value, str) else value)))
+        if int(self.neighbours_k) < 1 or not all(0 <= w <= 1 for w in self.neighbours_name_weights):
+            raise ValueError("neighbours_k must be at least 1 and neighbours_name_weights shares between 0 and 1")
         if self.selection_metric not in ("accuracy", "macro_f1"):
             raise ValueError("selection_metric must be 'accuracy' or 'macro_f1'")
         if self.tfidf_char_text not in ("light", "cleaned"):

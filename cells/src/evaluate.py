@@ -2,7 +2,7 @@
 
 Loads every model from disk (the best baseline models/baseline.joblib, each model listed in
 results/metrics_baselines.csv whose file loads: the sklearn Pipelines, the LSTM, the hybrid, the
-tuned Pipeline of Step 7, the logistic regression on Step 4's embeddings; and the fine-tuned
+embedding neighbours, the tuned Pipeline of Step 7, the logistic regression on Step 4's embeddings; and the fine-tuned
 models/bert_final/), scores each on a stratified cfg.ensemble_val_rows-row sample of the
 validation split and on the whole test split, and writes:
 - results/metrics.csv: model, accuracy, macro/weighted precision/recall/F1, top-2/top-3 accuracy,
@@ -249,15 +249,15 @@ def _drop_costly(cfg, models: dict[str, Any], errors: dict[str, str], frames: di
 
     if torch.cuda.is_available():
         return
-    if "hybrid" in models:
-        import hybrid
+    import hybrid
 
-        _, eval_rows = hybrid.row_caps(cfg)
-        n = max(len(f) for f in frames.values())
-        if eval_rows is not None and n > eval_rows:  # CPU: embedding 140k test rows takes hours
-            models.pop("hybrid")
-            errors["hybrid"] = (f"not re-scored on {len(frames['test']):,} test rows without a GPU; Step 5b scored it "
-                                f"on a {eval_rows:,}-row test sample (results/metrics_baselines.csv)")
+    _, eval_rows = hybrid.row_caps(cfg)
+    n = max(len(f) for f in frames.values())
+    for name in ("hybrid", "neighbours"):  # both embed every row they score
+        if name in models and eval_rows is not None and n > eval_rows:  # CPU: embedding 140k test rows takes hours
+            models.pop(name)
+            errors[name] = (f"not re-scored on {len(frames['test']):,} test rows without a GPU; Step 5b scored it "
+                            f"on a {eval_rows:,}-row test sample (results/metrics_baselines.csv)")
     pred = models.get("embeddings_logreg")
     if pred is not None:
         missing = sum(pred.missing(s, f["source_row"]) for s, f in frames.items())

@@ -258,13 +258,28 @@ def row_caps(cfg) -> tuple[int, Optional[int]]:
     return cfg.hybrid_cpu_max_rows, cfg.hybrid_cpu_eval_rows
 
 
-def artifact_files(paths) -> list[Path]:
-    return [paths.models / "hybrid.joblib", paths.models / ENCODER_DIR]
+def artifact_files(paths, cfg=None) -> list[Path]:
+    from neighbours import MODEL_FILE
+
+    files = [paths.models / "hybrid.joblib", paths.models / ENCODER_DIR]
+    return files + ([paths.models / MODEL_FILE] if cfg is not None and cfg.neighbours else [])
+
+
+def fit_neighbours(pipe, texts: Sequence[str], y: np.ndarray, cfg):
+    """neighbours.EmbeddingNeighbours on the hybrid Pipeline's own fitted sentence embedders (their
+    `cache`, when set, spares embedding the same texts twice)."""
+    import neighbours
+
+    embedders = [t for name, t in pipe.named_steps["features"].transformer_list if name.startswith("embed_")]
+    model = neighbours.EmbeddingNeighbours(embedders, k=cfg.neighbours_k, temperature=cfg.neighbours_temperature,
+                                           name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
+    return model.fit(texts, y)
 
 
 def run(cfg, paths) -> dict[str, Any]:
-    """Train the hybrid on (capped) train rows, score it on val/test and add it to
-    results/metrics_baselines.csv (replacing an earlier hybrid row), so Step 8 evaluates it."""
+    """Train the hybrid (and, with cfg.neighbours, the embedding neighbours on the same embeddings) on
+    (capped) train rows, score them on val/test and add their rows to results/metrics_baselines.csv
+    (replacing earlier ones), so Step 8 evaluates them."""
     import joblib
 
     import baselines
@@ -283,10 +298,11 @@ def run(cfg, paths) -> dict[str, Any]:
     table_path = paths.results / "metrics_baselines.csv"
     if not table_path.is_file():
         raise FileNotFoundError(f"{table_path} is missing: run Step 5 (baselines) before Step 5b")
-    files = artifact_files(paths)
+    files = artifact_files(paths, cfg)
     table = pd.read_csv(table_path)
-    if "hybrid" in set(table["model"]) and should_skip(cfg.force, "step5b", *files):
-        return {"skipped": True, "metrics": table[table["model"] == "hybrid"], "files": [str(f) for f in files]}
+    ours = {"hybrid", "neighbours"} if cfg.neighbours else {"hybrid"}
+    if ours <= set(table["model"]) and should_skip(cfg.force, "step5b", *files):
+        return {"skipped": True, "metrics": table[table["model"].isin(ours)], "files": [str(f) for f in files]}
     train_cap, eval_cap = row_caps(cfg)
     cols = ["product_title", "product_description", "category", "label"]
     frames = {s: load_split(paths, s, usecols=cols) for s in ("train", "val", "test")}
@@ -299,31 +315,44 @@ def run(cfg, paths) -> dict[str, Any]:
         return preprocess.combine_text(df["product_title"], df["product_description"]).tolist()
 
     train_texts = texts(train)
+    y_train = train["category"].astype(str).to_numpy(object)
     encoders = resolve_encoders(cfg, paths, train_texts[:20_000])
-    pipe, info = fit(train_texts, train["category"].astype(str).to_numpy(object), cfg,
-                     [p for p, _ in encoders], [how for _, how in encoders])
-    classes = [str(c) for c in pipe.classes_]
+    # one {text: vector} per encoder, shared by the hybrid and the neighbours: every row is embedded once
+    caches = [{} for _ in encoders]
+    pipe, info = fit(train_texts, y_train, cfg, [p for p, _ in encoders], [how for _, how in encoders], caches=caches)
+    models = {"hybrid": (pipe, info["train_seconds"], info["notes"])}
+    if cfg.neighbours:
+        import neighbours
 
-    def score(df):
-        probs = in_slices(pipe.predict_proba, texts(df))
-        return scores(df["category"].astype(str).tolist(), np.asarray(classes, dtype=object)[probs.argmax(1)], probs,
-                      classes)
+        t0 = time.perf_counter()
+        near = fit_neighbours(pipe, train_texts, y_train, cfg)
+        models["neighbours"] = (near, round(time.perf_counter() - t0, 2), neighbours.describe(near))
+    rows = []
+    for name, (model, seconds, note) in models.items():
+        classes = [str(c) for c in model.classes_]
 
-    vm, tm = score(val), score(test)
-    note = info["notes"]
-    if len(test) < n_test_all:
-        note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"
-    row = {"model": "hybrid", **tm, "val_accuracy": vm["accuracy"], "val_macro_f1": vm["macro_f1"],
-           "train_seconds": info["train_seconds"], "train_rows": info["train_rows"], "n_test": len(test),
-           "notes": note}
-    with atomic_path(files[0]) as tmp:
-        joblib.dump(pipe, tmp)
-    table = pd.concat([table[table["model"] != "hybrid"], pd.DataFrame([row])], ignore_index=True)
+        def score(df):
+            probs = in_slices(model.predict_proba, texts(df))
+            return scores(df["category"].astype(str).tolist(), np.asarray(classes, dtype=object)[probs.argmax(1)],
+                          probs, classes)
+
+        vm, tm = score(val), score(test)
+        if len(test) < n_test_all:
+            note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"
+        rows.append({"model": name, **tm, "val_accuracy": vm["accuracy"], "val_macro_f1": vm["macro_f1"],
+                     "train_seconds": seconds, "train_rows": len(y_train), "n_test": len(test), "notes": note})
+        path = paths.models / ("hybrid.joblib" if name == "hybrid" else neighbours.MODEL_FILE)
+        with atomic_path(path) as tmp:
+            joblib.dump(model, tmp)
+        record_note(paths, f"{name} model", f"models/{path.name}: {note}. It needs models/{ENCODER_DIR}/ beside it.")
+        print(f"  {name}: val macro-F1 {vm['macro_f1']:.3f}, test acc {tm['accuracy']:.3f} — {note}")
+    for embedder in pipe.named_steps["features"].transformer_list[1:]:
+        embedder[1].cache = None
+    table = pd.concat([table[~table["model"].isin(ours)], pd.DataFrame(rows)], ignore_index=True)
     atomic_to_csv(table.reindex(columns=baselines.METRIC_COLUMNS), table_path)
-    record_note(paths, "hybrid model", f"models/hybrid.joblib: {note}. It needs models/{ENCODER_DIR}/ beside it.")
     log_summary(paths, "Step 5b — hybrid model",
-                f"TF-IDF + sentence embeddings -> LinearSVC: test acc {tm['accuracy']:.3f} / macro-F1 "
-                f"{tm['macro_f1']:.3f} on {len(test):,} rows ({info['train_rows']:,} train rows, "
-                f"{info['train_seconds']:.0f} s) -> models/hybrid.joblib")
-    print(f"  hybrid: val macro-F1 {vm['macro_f1']:.3f}, test acc {tm['accuracy']:.3f} — {note}")
-    return {"skipped": False, "metrics": pd.DataFrame([row]), "row": row, "files": [str(f) for f in files]}
+                "; ".join(f"{r['model']}: test acc {r['accuracy']:.3f} / macro-F1 {r['macro_f1']:.3f} on "
+                          f"{r['n_test']:,} rows ({r['train_seconds']:.0f} s)" for r in rows)
+                + f"; {len(y_train):,} train rows -> " + ", ".join(f"models/{f.name}" for f in files if f.suffix == ".joblib"))
+    return {"skipped": False, "metrics": pd.DataFrame(rows), "row": rows[0], "rows": rows,
+            "files": [str(f) for f in files]}
