@@ -261,7 +261,7 @@ def run_neighbours(split, settings: dict) -> dict:
         e = hybrid.SentenceEmbedder(folder, cfg.hybrid_max_length, cfg.hybrid_batch_size, 1.0)
         e.cache = embedding_cache(f"{key}_mean_{cfg.hybrid_max_length}")
         embedders.append(e)
-    model = neighbours.EmbeddingNeighbours(embedders, k=cfg.neighbours_k, temperature=cfg.neighbours_temperature,
+    model = neighbours.EmbeddingNeighbours(embedders, ks=cfg.neighbours_k, temperatures=cfg.neighbours_temperature,
                                            name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
     model.fit(baselines.texts_of(split.train).tolist(), split.train["category"].astype(str).to_numpy(dtype=object))
     scores = model.predict_proba(baselines.texts_of(split.test).tolist())

@@ -58,25 +58,29 @@ def products():
 
 def test_votes_name_prior_and_leave_one_out_match_a_brute_force_computation(products):
     texts, y = products["text"].tolist(), products["category"].to_numpy(object)
-    model = neighbours.EmbeddingNeighbours([WordVectors()], k=5, temperature=0.1,
+    model = neighbours.EmbeddingNeighbours([WordVectors()], ks=(3, 5), temperatures=(0.1, 0.5),
                                            name_weights=(0.0, 0.5, 1.0)).fit(texts, y)
     bank = WordVectors().transform(texts)
     labels = np.searchsorted(model.classes_, y)
-    # leave-one-out: the figure each name weight was chosen on, no row voting for itself
-    loo = brute_votes(bank, labels, 3, bank, 5, 0.1, skip=np.arange(len(y)))
     names = WordVectors().transform([neighbours.name_text(c) for c in model.classes_])
-    z = np.exp((bank @ names.T) / 0.1)
-    prior = z / z.sum(axis=1, keepdims=True)
-    for w, got in model.loo_scores_.items():
-        want = np.mean(model.classes_[((1 - w) * loo + w * prior).argmax(1)] == y)
-        assert got == pytest.approx(want)
-    assert model.name_weight_ == max(model.loo_scores_, key=lambda w: (model.loo_scores_[w], -w))
+
+    def prior(q, t):
+        z = np.exp((q @ names.T) / t)
+        return z / z.sum(axis=1, keepdims=True)
+
+    # leave-one-out: the figure every (k, temperature, weight) was chosen on, no row voting for itself
+    assert len(model.loo_scores_) == 12
+    for (k, t, w), got in model.loo_scores_.items():
+        loo = brute_votes(bank, labels, 3, bank, k, t, skip=np.arange(len(y)))
+        want = np.mean(model.classes_[((1 - w) * loo + w * prior(bank, t)).argmax(1)] == y)
+        assert got == pytest.approx(want), (k, t, w)
+    best = max(model.loo_scores_.values())
+    assert model.loo_scores_[(model.k_, model.temperature_, model.name_weight_)] == best
     # prediction: every training row may vote, so a training title's own row is its nearest
     queries = ["chef knife steel", "garden nozzle", "trail mesh shoe lite"]
     q = WordVectors().transform(queries)
-    w = model.name_weight_
-    zq = np.exp((q @ names.T) / 0.1)
-    want = (1 - w) * brute_votes(bank, labels, 3, q, 5, 0.1) + w * zq / zq.sum(axis=1, keepdims=True)
+    k, t, w = model.k_, model.temperature_, model.name_weight_
+    want = (1 - w) * brute_votes(bank, labels, 3, q, k, t) + w * prior(q, t)
     got = model.predict_proba(queries)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-5)
@@ -89,9 +93,10 @@ def test_a_duplicate_title_cannot_vouch_for_itself_in_leave_one_out():
     both are wrong; were a row's own vector among its neighbours, it would tie and one would be right."""
     texts = ["usb cable black", "usb cable black", "garden hose green", "garden hose blue"]
     y = np.asarray(["Cables", "Hoses", "Hoses", "Hoses"], dtype=object)
-    model = neighbours.EmbeddingNeighbours([WordVectors()], k=1, name_weights=(0.0,)).fit(texts, y)
+    model = neighbours.EmbeddingNeighbours([WordVectors()], ks=(1,), temperatures=(0.05,), name_weights=(0.0,))
+    model.fit(texts, y)
     # rows 0 and 1 each see only the other (the other label); rows 2 and 3 each other (the same label)
-    assert model.loo_scores_[0.0] == pytest.approx(0.5)
+    assert model.loo_scores_[(1, 0.05, 0.0)] == pytest.approx(0.5)
 
 
 def test_fit_on_the_hybrids_embedders_saves_and_loads_through_steps_8_predictor(tmp_path):
@@ -108,7 +113,8 @@ def test_fit_on_the_hybrids_embedders_saves_and_loads_through_steps_8_predictor(
     model = hybrid.fit_neighbours(pipe, texts, y, cfg)
     # the neighbours reused the hybrid's embeddings: only the category names were new
     assert len(caches[0]) == embedded + len(set(y))
-    assert model.name_weight_ in cfg.neighbours_name_weights and list(model.classes_) == sorted(set(y))
+    assert (model.k_, model.temperature_, model.name_weight_) in model.loo_scores_
+    assert model.k_ in cfg.neighbours_k and list(model.classes_) == sorted(set(y))
     path = tmp_path / "models" / neighbours.MODEL_FILE
     path.parent.mkdir()
     joblib.dump(model, path)
@@ -121,8 +127,9 @@ def test_fit_on_the_hybrids_embedders_saves_and_loads_through_steps_8_predictor(
 
 
 def test_config_checks_the_neighbours_settings():
-    assert Config.from_dict({"neighbours_name_weights": "0, 0.5"}).neighbours_name_weights == (0.0, 0.5)
-    with pytest.raises(ValueError, match="neighbours"):
-        Config(neighbours_name_weights=(0.0, 1.5))
-    with pytest.raises(ValueError, match="neighbours"):
-        Config(neighbours_k=0)
+    cfg = Config.from_dict({"neighbours_name_weights": "0, 0.5", "neighbours_k": "3,7", "neighbours_temperature": [0.2]})
+    assert (cfg.neighbours_name_weights, cfg.neighbours_k, cfg.neighbours_temperature) == ((0.0, 0.5), (3, 7), (0.2,))
+    for bad in ({"neighbours_name_weights": (0.0, 1.5)}, {"neighbours_k": (0,)}, {"neighbours_temperature": (0.0,)},
+                {"neighbours_k": ()}):
+        with pytest.raises(ValueError, match="neighbours"):
+            Config(**bad)

@@ -168,8 +168,8 @@ class Config:
     # the second model on the hybrid's embeddings (src/neighbours.py): k nearest training titles
     # + a category-name prior whose share is chosen by leave-one-out on the training rows
     neighbours: bool = True
-    neighbours_k: int = 10
-    neighbours_temperature: float = 0.05
+    neighbours_k: tuple[int, ...] = (5, 10, 20, 40)
+    neighbours_temperature: tuple[float, ...] = (0.05, 0.1)
     neighbours_name_weights: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75)
     hybrid_cpu_max_rows: int = 10_000  # without one: train rows ...
     hybrid_cpu_eval_rows: int = 5_000  # ... and the val/test rows it is scored on
@@ -263,11 +263,17 @@ class Config:
             raise ValueError("min_rows_per_class must be at least 2 to stratify")
         if int(self.lstm_bag_folds) < 2:
             raise ValueError("lstm_bag_folds must be at least 2 (out-of-fold logits need another fold)")
-        for name in ("gridsearch_C", "svc_grid_C", "nb_grid_alpha", "embed_lr_C", "neighbours_name_weights"):  # YAML gives lists, env vars "a,b"
+        for name in ("gridsearch_C", "svc_grid_C", "nb_grid_alpha", "embed_lr_C", "neighbours_temperature",
+                     "neighbours_name_weights"):  # YAML gives lists, env vars "a,b"
             value = getattr(self, name)
             setattr(self, name, tuple(float(v) for v in (value.split(",") if isinstance(value, str) else value)))
-        if int(self.neighbours_k) < 1 or not all(0 <= w <= 1 for w in self.neighbours_name_weights):
-            raise ValueError("neighbours_k must be at least 1 and neighbours_name_weights shares between 0 and 1")
+        k = self.neighbours_k
+        self.neighbours_k = tuple(int(v) for v in (k.split(",") if isinstance(k, str) else k))
+        if (not self.neighbours_k or min(self.neighbours_k) < 1 or not self.neighbours_temperature
+                or min(self.neighbours_temperature) <= 0 or not self.neighbours_name_weights
+                or not all(0 <= w <= 1 for w in self.neighbours_name_weights)):
+            raise ValueError("neighbours_k needs candidates >= 1, neighbours_temperature candidates > 0 and "
+                             "neighbours_name_weights shares between 0 and 1")
         if self.selection_metric not in ("accuracy", "macro_f1"):
             raise ValueError("selection_metric must be 'accuracy' or 'macro_f1'")
         if self.tfidf_char_text not in ("light", "cleaned"):

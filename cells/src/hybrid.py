@@ -271,7 +271,7 @@ def fit_neighbours(pipe, texts: Sequence[str], y: np.ndarray, cfg):
     import neighbours
 
     embedders = [t for name, t in pipe.named_steps["features"].transformer_list if name.startswith("embed_")]
-    model = neighbours.EmbeddingNeighbours(embedders, k=cfg.neighbours_k, temperature=cfg.neighbours_temperature,
+    model = neighbours.EmbeddingNeighbours(embedders, ks=cfg.neighbours_k, temperatures=cfg.neighbours_temperature,
                                            name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
     return model.fit(texts, y)
 

@@ -1,10 +1,11 @@
 """Step 5b (second model): the nearest training titles and the category names, in the hybrid's embedding space.
 
-A title's cfg.neighbours_k nearest training titles (cosine of the hybrid's sentence embeddings)
-vote for their categories, each vote weighted by exp(cosine / temperature). The category names,
-embedded by the same encoders, add a prior: softmax(cosine(title, name) / temperature). The share
-of that prior is chosen among cfg.neighbours_name_weights by leave-one-out on the training rows
-(each row scored by its neighbours without itself), on cfg.selection_metric.
+A title's k nearest training titles (cosine of the hybrid's sentence embeddings) vote for their
+categories, each vote weighted by exp(cosine / temperature). The category names, embedded by the
+same encoders, add a prior: softmax(cosine(title, name) / temperature). k (cfg.neighbours_k), the
+temperature (cfg.neighbours_temperature) and the prior's share (cfg.neighbours_name_weights) are
+chosen among their candidates by leave-one-out on the training rows (each row scored by its
+neighbours without itself: one similarity pass gives every combination), on cfg.selection_metric.
 
 Why a second model on the same embeddings: the hybrid's linear SVM needs rows of a category to
 learn it; the neighbours follow near-duplicates, variants and re-listings of one product, and a
@@ -13,7 +14,7 @@ hybrid; as a member of Step 8's ensemble it adds what the linear models miss (RE
 nested CV of the ensemble with and without it).
 
     import neighbours
-    model = neighbours.EmbeddingNeighbours(embedders, k=10).fit(texts, y)   # hybrid.SentenceEmbedder(s)
+    model = neighbours.EmbeddingNeighbours(embedders).fit(texts, y)   # fitted hybrid.SentenceEmbedder(s)
     model.predict_proba(texts)                                               # raw combined texts in
 """
 from __future__ import annotations
@@ -30,13 +31,16 @@ class EmbeddingNeighbours(BaseEstimator, ClassifierMixin):
     """Raw texts in, class probabilities out: k-nearest-neighbour votes mixed with a category-name prior.
 
     `embedders` are fitted hybrid.SentenceEmbedder objects (their unit vectors are concatenated and
-    renormalised); the encoders are looked up again at load time, as for the hybrid's Pipeline."""
+    renormalised); the encoders are looked up again at load time, as for the hybrid's Pipeline.
+    k, the temperature and the prior's share are each a list of candidates: fit keeps the
+    combination with the best leave-one-out score on the training rows (k_, temperature_, name_weight_)."""
 
-    def __init__(self, embedders: Sequence = (), k: int = 10, temperature: float = 0.05,
-                 name_weights: Sequence[float] = (0.0, 0.25, 0.5, 0.75), metric: str = "accuracy", chunk: int = 1024):
+    def __init__(self, embedders: Sequence = (), ks: Sequence[int] = (5, 10, 20, 40),
+                 temperatures: Sequence[float] = (0.05, 0.1), name_weights: Sequence[float] = (0.0, 0.25, 0.5, 0.75),
+                 metric: str = "accuracy", chunk: int = 1024):
         self.embedders = embedders
-        self.k = k
-        self.temperature = temperature
+        self.ks = ks
+        self.temperatures = temperatures
         self.name_weights = name_weights
         self.metric = metric
         self.chunk = chunk
@@ -59,32 +63,40 @@ class EmbeddingNeighbours(BaseEstimator, ClassifierMixin):
         self.vectors_ = self.embed(texts)
         self.name_vectors_ = self.embed(name_text(c) for c in self.classes_)
         # leave-one-out: every training row voted on by its neighbours without itself
-        votes = self._votes(self.vectors_, leave_self_out=True)
-        prior = self._name_prior(self.vectors_)
+        sims, idx = self._nearest(self.vectors_, max(self.ks), leave_self_out=True)
         self.loo_scores_ = {}
-        for w in self.name_weights:
-            pred = self.classes_[((1.0 - w) * votes + w * prior).argmax(axis=1)]
-            self.loo_scores_[float(w)] = float(scores(y, pred)[self.metric])
-        self.name_weight_ = max(self.loo_scores_, key=lambda w: (self.loo_scores_[w], -w))
+        for t in self.temperatures:
+            prior = self._name_prior(self.vectors_, t)
+            for k in self.ks:
+                votes = self._votes(sims, idx, k, t)
+                for w in self.name_weights:
+                    pred = self.classes_[((1.0 - w) * votes + w * prior).argmax(axis=1)]
+                    self.loo_scores_[(int(k), float(t), float(w))] = float(scores(y, pred)[self.metric])
+        # ties: the fewest neighbours, the lowest temperature, the least prior
+        best = max(self.loo_scores_, key=lambda c: (self.loo_scores_[c], -c[0], -c[1], -c[2]))
+        self.k_, self.temperature_, self.name_weight_ = best
         return self
 
     def predict_proba(self, texts) -> np.ndarray:
         q = self.embed(texts)
-        return (1.0 - self.name_weight_) * self._votes(q) + self.name_weight_ * self._name_prior(q)
+        sims, idx = self._nearest(q, self.k_)
+        votes = self._votes(sims, idx, self.k_, self.temperature_)
+        return (1.0 - self.name_weight_) * votes + self.name_weight_ * self._name_prior(q, self.temperature_)
 
     def predict(self, texts) -> np.ndarray:
         return self.classes_[self.predict_proba(texts).argmax(axis=1)]
 
-    def _votes(self, q: np.ndarray, leave_self_out: bool = False) -> np.ndarray:
-        """Row-normalised class votes of each query row's k nearest training rows (cosine), a slice
-        of query rows at a time on the GPU when there is one (the similarity matrix is the cost)."""
+    def _nearest(self, q: np.ndarray, k: int, leave_self_out: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(cosines, training-row positions) of each query row's k nearest training rows, nearest
+        first; a slice of query rows at a time, on the GPU when there is one (the similarity matrix
+        is the cost)."""
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
         bank = torch.from_numpy(self.vectors_).to(device)
-        labels = torch.from_numpy(self.labels_).to(device)
-        k = max(1, min(int(self.k), len(self.labels_) - (1 if leave_self_out else 0)))
-        out = np.zeros((len(q), len(self.classes_)), dtype=np.float32)
+        k = max(1, min(int(k), len(self.labels_) - (1 if leave_self_out else 0)))
+        sims_out = np.zeros((len(q), k), dtype=np.float32)
+        idx_out = np.zeros((len(q), k), dtype=np.int64)
         with torch.no_grad():
             for start in range(0, len(q), self.chunk):
                 sims = torch.from_numpy(q[start:start + self.chunk]).to(device) @ bank.T
@@ -92,14 +104,20 @@ class EmbeddingNeighbours(BaseEstimator, ClassifierMixin):
                     rows = torch.arange(sims.shape[0], device=device)
                     sims[rows, rows + start] = -float("inf")
                 top, idx = sims.topk(k, dim=1)
-                weight = torch.exp((top - top[:, :1]) / float(self.temperature))
-                votes = torch.zeros(sims.shape[0], len(self.classes_), device=device)
-                votes.scatter_add_(1, labels[idx], weight)
-                out[start:start + len(votes)] = (votes / votes.sum(dim=1, keepdim=True)).cpu().numpy()
-        return out
+                sims_out[start:start + len(top)] = top.cpu().numpy()
+                idx_out[start:start + len(top)] = idx.cpu().numpy()
+        return sims_out, idx_out
 
-    def _name_prior(self, q: np.ndarray) -> np.ndarray:
-        z = (q @ self.name_vectors_.T) / float(self.temperature)
+    def _votes(self, sims: np.ndarray, idx: np.ndarray, k: int, temperature: float) -> np.ndarray:
+        """Row-normalised class votes of the first k neighbours, each weighted by exp(cos / temperature)."""
+        sims, idx = sims[:, :k], idx[:, :k]
+        weight = np.exp((sims - sims[:, :1]) / float(temperature))
+        votes = np.zeros((len(sims), len(self.classes_)), dtype=np.float64)
+        np.add.at(votes, (np.repeat(np.arange(len(sims)), sims.shape[1]), self.labels_[idx].ravel()), weight.ravel())
+        return (votes / votes.sum(axis=1, keepdims=True)).astype(np.float32)
+
+    def _name_prior(self, q: np.ndarray, temperature: float) -> np.ndarray:
+        z = (q @ self.name_vectors_.T) / float(temperature)
         z = np.exp(z - z.max(axis=1, keepdims=True))
         return (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
 
@@ -110,7 +128,8 @@ def name_text(category: str) -> str:
 
 
 def describe(model: EmbeddingNeighbours) -> str:
-    loo = ", ".join(f"{w:g}: {s:.4f}" for w, s in model.loo_scores_.items())
-    return (f"{model.k} nearest training titles (cosine, votes x exp(cos/{model.temperature:g})) + category-name "
-            f"prior, weight {model.name_weight_:g} chosen by leave-one-out {model.metric} on {len(model.labels_):,} "
-            f"train rows ({loo})")
+    top = sorted(model.loo_scores_.items(), key=lambda kv: -kv[1])[:3]
+    return (f"{model.k_} nearest training titles (cosine, votes x exp(cos/{model.temperature_:g})) + category-name "
+            f"prior, weight {model.name_weight_:g}; k, temperature and weight chosen by leave-one-out {model.metric} "
+            f"on {len(model.labels_):,} train rows over {len(model.loo_scores_)} combinations (best: "
+            + ", ".join(f"k={k} T={t:g} w={w:g}: {v:.4f}" for (k, t, w), v in top) + ")")
