@@ -309,9 +309,9 @@ def run(quick: bool, cache_root: Path, use_cache: bool = True, datasets: list[st
         title = f"Quality re-run of {', '.join(s.label for s in specs) if models_only else 'every model'}{on}"
         command = ("bench/run.py --only quality" + (f" --models {','.join(models_only)}" if models_only else "")
                    + (f" --datasets {','.join(datasets)}" if datasets else ""))
-        note = (f"A run of these models or datasets only ({command}), on the same split as the full table: where a "
-                f"model's rows differ, these supersede its rows there (the full table's were trained by earlier "
-                f"code). " + note)
+        note = (f"A run of these models or datasets only ({command}): where a model's rows differ, these supersede "
+                f"its rows in the full table (each table's heading gives its date: an earlier one was trained by "
+                f"earlier code, perhaps on an earlier split rule). " + note)
     quality = section(title, cols, rows,
                       md_columns=["dataset", "model", "cv", "accuracy", "macro_f1", "top3_accuracy", "train_s", "status"],
                       status="error" if n_err else "ok",
