@@ -320,15 +320,16 @@ def run(cfg, paths) -> dict[str, Any]:
     # one {text: vector} per encoder, shared by the hybrid and the neighbours: every row is embedded once
     caches = [{} for _ in encoders]
     pipe, info = fit(train_texts, y_train, cfg, [p for p, _ in encoders], [how for _, how in encoders], caches=caches)
-    models = {"hybrid": (pipe, info["train_seconds"], info["notes"])}
+    models = {"hybrid": (pipe, info["train_seconds"], info["notes"], paths.models / "hybrid.joblib")}
     if cfg.neighbours:
         import neighbours
 
         t0 = time.perf_counter()
         near = fit_neighbours(pipe, train_texts, y_train, cfg)
-        models["neighbours"] = (near, round(time.perf_counter() - t0, 2), neighbours.describe(near))
+        models["neighbours"] = (near, round(time.perf_counter() - t0, 2), neighbours.describe(near),
+                                paths.models / neighbours.MODEL_FILE)
     rows = []
-    for name, (model, seconds, note) in models.items():
+    for name, (model, seconds, note, path) in models.items():
         classes = [str(c) for c in model.classes_]
 
         def score(df):
@@ -341,18 +342,15 @@ def run(cfg, paths) -> dict[str, Any]:
             note += f"; scored on a stratified {len(test):,}-row test sample (CPU: embedding all rows is too slow)"
         rows.append({"model": name, **tm, "val_accuracy": vm["accuracy"], "val_macro_f1": vm["macro_f1"],
                      "train_seconds": seconds, "train_rows": len(y_train), "n_test": len(test), "notes": note})
-        path = paths.models / ("hybrid.joblib" if name == "hybrid" else neighbours.MODEL_FILE)
         with atomic_path(path) as tmp:
             joblib.dump(model, tmp)
         record_note(paths, f"{name} model", f"models/{path.name}: {note}. It needs models/{ENCODER_DIR}/ beside it.")
         print(f"  {name}: val macro-F1 {vm['macro_f1']:.3f}, test acc {tm['accuracy']:.3f} — {note}")
-    for embedder in pipe.named_steps["features"].transformer_list[1:]:
-        embedder[1].cache = None
     table = pd.concat([table[~table["model"].isin(ours)], pd.DataFrame(rows)], ignore_index=True)
     atomic_to_csv(table.reindex(columns=baselines.METRIC_COLUMNS), table_path)
     log_summary(paths, "Step 5b — hybrid model",
                 "; ".join(f"{r['model']}: test acc {r['accuracy']:.3f} / macro-F1 {r['macro_f1']:.3f} on "
                           f"{r['n_test']:,} rows ({r['train_seconds']:.0f} s)" for r in rows)
-                + f"; {len(y_train):,} train rows -> " + ", ".join(f"models/{f.name}" for f in files if f.suffix == ".joblib"))
+                + f"; {len(y_train):,} train rows -> " + ", ".join(f"models/{p.name}" for *_, p in models.values()))
     return {"skipped": False, "metrics": pd.DataFrame(rows), "row": rows[0], "rows": rows,
             "files": [str(f) for f in files]}
