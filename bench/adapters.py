@@ -218,6 +218,11 @@ def _encoder_dirs(keys) -> list[tuple[str, str]]:
     return found
 
 
+def _mean_cache_names(keys, cfg) -> list[str]:
+    """The embedding caches of the hybrid's mean-pooled encoders (shared by the hybrid and the neighbours rows)."""
+    return [f"{k}_mean_{cfg.hybrid_max_length}" for k in keys]
+
+
 def fit_hybrid(train, settings: dict):
     """hybrid.fit on a bench frame with the encoders settings["encoders"] names, embeddings cached."""
     hybrid = _module("hybrid")
@@ -227,7 +232,7 @@ def fit_hybrid(train, settings: dict):
     torch.set_num_threads(_threads())
     encoders = _encoder_dirs(settings["encoders"])
     cfg = _cfg()
-    names = [f"{k}_mean_{cfg.hybrid_max_length}" for k in settings["encoders"]]
+    names = _mean_cache_names(settings["encoders"], cfg)
     caches = [embedding_cache(n) for n in names]
     pipe, info = hybrid.fit(baselines.texts_of(train).tolist(), train["category"].astype(str).to_numpy(dtype=object),
                             cfg, [f for f, _ in encoders], [n for _, n in encoders], caches=caches)
@@ -256,17 +261,17 @@ def run_neighbours(split, settings: dict) -> dict:
 
     torch.set_num_threads(_threads())
     cfg = _cfg()
+    names = _mean_cache_names(settings["encoders"], cfg)
     embedders = []
-    for (folder, _), key in zip(_encoder_dirs(settings["encoders"]), settings["encoders"]):
-        e = hybrid.SentenceEmbedder(folder, cfg.hybrid_max_length, cfg.hybrid_batch_size, 1.0)
-        e.cache = embedding_cache(f"{key}_mean_{cfg.hybrid_max_length}")
+    for (folder, _), name in zip(_encoder_dirs(settings["encoders"]), names):
+        e = hybrid.SentenceEmbedder(folder, cfg.hybrid_max_length, cfg.hybrid_batch_size)
+        e.cache = embedding_cache(name)
         embedders.append(e)
-    model = neighbours.EmbeddingNeighbours(embedders, ks=cfg.neighbours_k, temperatures=cfg.neighbours_temperature,
-                                           name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
+    model = neighbours.EmbeddingNeighbours.from_config(embedders, cfg)
     model.fit(baselines.texts_of(split.train).tolist(), split.train["category"].astype(str).to_numpy(dtype=object))
     scores = model.predict_proba(baselines.texts_of(split.test).tolist())
-    for key in settings["encoders"]:
-        save_embedding_cache(f"{key}_mean_{cfg.hybrid_max_length}")
+    for name in names:
+        save_embedding_cache(name)
     return {"scores": scores, "classes": [str(c) for c in model.classes_], "note": neighbours.describe(model)}
 
 

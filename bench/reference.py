@@ -43,7 +43,7 @@ def make_split(df: pd.DataFrame) -> Split:
     import data
     import preprocess
 
-    df, dups = data.drop_duplicates(df.reset_index(drop=True))
+    df, dups = data.drop_duplicates(df)
     counts = df["category"].value_counts()
     keep = counts[counts >= 2].index
     kept = df[df["category"].isin(keep)].reset_index(drop=True)

@@ -30,7 +30,8 @@ def align(probs: np.ndarray, model_classes: Sequence[str], classes: Sequence[str
     return np.divide(out, total, out=np.full_like(out, 1.0 / len(classes)), where=total > 0)
 
 
-def _score(probs: np.ndarray, y_idx: np.ndarray, metric: str) -> float:
+def score(probs: np.ndarray, y_idx: np.ndarray, metric: str) -> float:
+    """`metric` (accuracy | macro_f1) of the argmax of `probs` against class positions `y_idx`."""
     pred = probs.argmax(axis=1)
     if metric == "accuracy":
         return float(np.mean(pred == y_idx))
@@ -48,14 +49,14 @@ def select(val_probs: dict[str, np.ndarray], y_val: Sequence[str], classes: Sequ
         raise ValueError("ensemble selection needs at least one model")
     index = {c: i for i, c in enumerate(classes)}
     y_idx = np.asarray([index.get(str(y), -1) for y in y_val])
-    single = {n: _score(val_probs[n], y_idx, metric) for n in names}
+    single = {n: score(val_probs[n], y_idx, metric) for n in names}
     first = max(names, key=lambda n: (single[n], -names.index(n)))
     picks = [first]
     total = val_probs[first].copy()
     trace = [{"round": 1, "added": first, "val_score": single[first]}]
     for r in range(2, rounds + 1):
         k = len(picks)
-        scored = {n: _score((total + val_probs[n]) / (k + 1), y_idx, metric) for n in names}
+        scored = {n: score((total + val_probs[n]) / (k + 1), y_idx, metric) for n in names}
         best = max(names, key=lambda n: (scored[n], -names.index(n)))
         picks.append(best)
         total += val_probs[best]

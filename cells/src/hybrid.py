@@ -258,11 +258,11 @@ def row_caps(cfg) -> tuple[int, Optional[int]]:
     return cfg.hybrid_cpu_max_rows, cfg.hybrid_cpu_eval_rows
 
 
-def artifact_files(paths, cfg=None) -> list[Path]:
+def artifact_files(paths, cfg) -> list[Path]:
     from neighbours import MODEL_FILE
 
     files = [paths.models / "hybrid.joblib", paths.models / ENCODER_DIR]
-    return files + ([paths.models / MODEL_FILE] if cfg is not None and cfg.neighbours else [])
+    return files + ([paths.models / MODEL_FILE] if cfg.neighbours else [])
 
 
 def fit_neighbours(pipe, texts: Sequence[str], y: np.ndarray, cfg):
@@ -271,9 +271,7 @@ def fit_neighbours(pipe, texts: Sequence[str], y: np.ndarray, cfg):
     import neighbours
 
     embedders = [t for name, t in pipe.named_steps["features"].transformer_list if name.startswith("embed_")]
-    model = neighbours.EmbeddingNeighbours(embedders, ks=cfg.neighbours_k, temperatures=cfg.neighbours_temperature,
-                                           name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
-    return model.fit(texts, y)
+    return neighbours.EmbeddingNeighbours.from_config(embedders, cfg).fit(texts, y)
 
 
 def run(cfg, paths) -> dict[str, Any]:

@@ -51,8 +51,14 @@ class EmbeddingNeighbours(BaseEstimator, ClassifierMixin):
         norm = np.linalg.norm(v, axis=1, keepdims=True)
         return np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
 
+    @classmethod
+    def from_config(cls, embedders: Sequence, cfg) -> "EmbeddingNeighbours":
+        """The candidates and the selection metric of the one typed Config."""
+        return cls(embedders, ks=cfg.neighbours_k, temperatures=cfg.neighbours_temperature,
+                   name_weights=cfg.neighbours_name_weights, metric=cfg.selection_metric)
+
     def fit(self, texts, y):
-        from evaluate import scores
+        from ensemble import score
 
         if not self.embedders:
             raise ValueError("EmbeddingNeighbours needs at least one sentence embedder")
@@ -70,8 +76,8 @@ class EmbeddingNeighbours(BaseEstimator, ClassifierMixin):
             for k in self.ks:
                 votes = self._votes(sims, idx, k, t)
                 for w in self.name_weights:
-                    pred = self.classes_[((1.0 - w) * votes + w * prior).argmax(axis=1)]
-                    self.loo_scores_[(int(k), float(t), float(w))] = float(scores(y, pred)[self.metric])
+                    mix = (1.0 - w) * votes + w * prior
+                    self.loo_scores_[(int(k), float(t), float(w))] = score(mix, self.labels_, self.metric)
         # ties: the fewest neighbours, the lowest temperature, the least prior
         best = max(self.loo_scores_, key=lambda c: (self.loo_scores_[c], -c[0], -c[1], -c[2]))
         self.k_, self.temperature_, self.name_weight_ = best
