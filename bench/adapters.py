@@ -511,6 +511,9 @@ def pipeline_specs() -> list[ModelSpec]:
         ModelSpec("neighbours", "Embedding neighbours + category names (GPU-default encoders: MiniLM + MPNet)",
                   run_neighbours, sources=("cells/src/neighbours.py", "cells/src/hybrid.py", "cells/src/config.py"),
                   settings={"encoders": ("minilm", "mpnet")}, cached=True, cv="kfold"),
+        ModelSpec("neighbours_cpu", "Embedding neighbours + category names (CPU-default encoder: MiniLM)",
+                  run_neighbours, sources=("cells/src/neighbours.py", "cells/src/hybrid.py", "cells/src/config.py"),
+                  settings={"encoders": ("minilm",)}, cached=True, cv="kfold"),
         ModelSpec("finetune_minilm", "Fine-tuned MiniLM-L6 (CPU)", run_finetune_minilm,
                   sources=("cells/src/finetune.py",), settings=dict(MINILM),
                   cached=True),
@@ -522,6 +525,11 @@ def pipeline_specs() -> list[ModelSpec]:
                   run_ensemble, sources=("cells/src/ensemble.py", "cells/src/hybrid.py", "cells/src/neighbours.py",
                                        "bench/quality.py") + base_src,
                   settings={"members": ENSEMBLE_MEMBERS}, cached=True, probabilities=False),
+        ModelSpec("ensemble_cpu", "Ensemble of a CPU run's models (no MPNet): weights chosen on out-of-fold train "
+                                  "probabilities", run_ensemble,
+                  sources=("cells/src/ensemble.py", "cells/src/hybrid.py", "cells/src/neighbours.py",
+                           "bench/quality.py") + base_src,
+                  settings={"members": ENSEMBLE_CPU_MEMBERS}, cached=True, probabilities=False),
     ]
 
 
@@ -531,3 +539,7 @@ def pipeline_specs() -> list[ModelSpec]:
 # fit on 2 cores). Ensemble selection (ensemble.select) decides which of them earn a weight.
 ENSEMBLE_MEMBERS = ("logreg", "linear_svc", "naive_bayes", "random_forest", "embeddings_lr", "hybrid_cpu", "hybrid",
                     "neighbours")
+# What Step 8 weighs in a notebook run without a GPU: Step 5b's models on its CPU encoder list
+# (Config.hybrid_cpu_encoders) only.
+ENSEMBLE_CPU_MEMBERS = ("logreg", "linear_svc", "naive_bayes", "random_forest", "embeddings_lr", "hybrid_cpu",
+                        "neighbours_cpu")
