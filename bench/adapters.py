@@ -491,6 +491,8 @@ def pipeline_specs() -> list[ModelSpec]:
                 "cells/src/config.py")
     sk = [("logreg", "TF-IDF → LogReg (GridSearchCV)", False), ("linear_svc", "TF-IDF → calibrated LinearSVC", False),
           ("naive_bayes", "TF-IDF → MultinomialNB", True)]
+    near_src = ("cells/src/neighbours.py", "cells/src/hybrid.py", "cells/src/config.py")
+    ens_src = ("cells/src/ensemble.py", "cells/src/hybrid.py", "cells/src/neighbours.py", "bench/quality.py") + base_src
     return [
         *[ModelSpec(key, label, run_sklearn_baseline, sources=base_src, settings={"model": key}, cached=True,
                     in_quick=quick) for key, label, quick in sk],
@@ -509,11 +511,9 @@ def pipeline_specs() -> list[ModelSpec]:
                   sources=("cells/src/hybrid.py",) + base_src, settings={"encoders": ("minilm",)}, cached=True,
                   cv="kfold"),
         ModelSpec("neighbours", "Embedding neighbours + category names (GPU-default encoders: MiniLM + MPNet)",
-                  run_neighbours, sources=("cells/src/neighbours.py", "cells/src/hybrid.py", "cells/src/config.py"),
-                  settings={"encoders": ("minilm", "mpnet")}, cached=True, cv="kfold"),
+                  run_neighbours, sources=near_src, settings={"encoders": ("minilm", "mpnet")}, cached=True, cv="kfold"),
         ModelSpec("neighbours_cpu", "Embedding neighbours + category names (CPU-default encoder: MiniLM)",
-                  run_neighbours, sources=("cells/src/neighbours.py", "cells/src/hybrid.py", "cells/src/config.py"),
-                  settings={"encoders": ("minilm",)}, cached=True, cv="kfold"),
+                  run_neighbours, sources=near_src, settings={"encoders": ("minilm",)}, cached=True, cv="kfold"),
         ModelSpec("finetune_minilm", "Fine-tuned MiniLM-L6 (CPU)", run_finetune_minilm,
                   sources=("cells/src/finetune.py",), settings=dict(MINILM),
                   cached=True),
@@ -522,13 +522,9 @@ def pipeline_specs() -> list[ModelSpec]:
                   settings=dict(MINILM, epochs=6.0, max_length=64, lr=3e-5, batch_size=32),
                   cached=True, precheck=_require_gpu),
         ModelSpec("ensemble", "Ensemble (Step 8's selection): weights chosen on out-of-fold train probabilities",
-                  run_ensemble, sources=("cells/src/ensemble.py", "cells/src/hybrid.py", "cells/src/neighbours.py",
-                                       "bench/quality.py") + base_src,
-                  settings={"members": ENSEMBLE_MEMBERS}, cached=True, probabilities=False),
+                  run_ensemble, sources=ens_src, settings={"members": ENSEMBLE_MEMBERS}, cached=True, probabilities=False),
         ModelSpec("ensemble_cpu", "Ensemble of a CPU run's models (no MPNet): weights chosen on out-of-fold train "
-                                  "probabilities", run_ensemble,
-                  sources=("cells/src/ensemble.py", "cells/src/hybrid.py", "cells/src/neighbours.py",
-                           "bench/quality.py") + base_src,
+                                  "probabilities", run_ensemble, sources=ens_src,
                   settings={"members": ENSEMBLE_CPU_MEMBERS}, cached=True, probabilities=False),
     ]
 
