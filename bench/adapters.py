@@ -3,7 +3,7 @@
 Each adapter trains on split.train and returns either a score matrix over category names
 (for top-3) or finished metrics computed the same way. Nothing here re-implements a model:
 an adapter only converts the bench DataFrame into what the module's public function takes.
-A module that isn't there (yet) or can't run on this machine raises quality.Unavailable,
+A module missing from the checkout, or one that can't run on this machine, raises quality.Unavailable,
 which the table shows as "not run" with the reason.
 """
 from __future__ import annotations
@@ -25,10 +25,10 @@ OUT = HERE / "out"
 
 
 def _module(name: str, where: str = "cells/src"):
-    """Import a teammate's module, or say plainly that it isn't written yet."""
+    """Import a pipeline module from `where`; a checkout without it gets Unavailable, not an ImportError."""
     folder = REPO / where
     if not (folder / f"{name}.py").is_file():
-        raise Unavailable(f"{where}/{name}.py is not in the tree yet")
+        raise Unavailable(f"{where}/{name}.py is missing from this checkout")
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     return importlib.import_module(name)
@@ -292,7 +292,7 @@ def _minilm_dir() -> str | None:
 # finetune_recipe), so 48 is the notebook's input less truncated, not a validated gain.
 VAL_FRACTION = 0.1
 MINILM = dict(epochs=25.0, max_length=48, lr=1e-4, head_lr_multiplier=20.0, batch_size=32, warmup=0.06,
-              patience=3, linear_probe=True, scoring="label_ids", val_fraction=VAL_FRACTION)
+              patience=3, linear_probe=True, probe_C=1.0, pooling="cls", scoring="label_ids", val_fraction=VAL_FRACTION)
 
 
 def carve_validation(train, fraction: float = VAL_FRACTION, seed: int = 42):
@@ -341,6 +341,8 @@ def _train_and_score(split, settings: dict, model_name: str, use_cpu: bool) -> d
                               label_smoothing=settings.get("label_smoothing", 0.1),
                               finetune_class_balance=settings.get("class_balance", "none"),
                               finetune_linear_probe=bool(settings.get("linear_probe", True)),
+                              finetune_pooling=settings.get("pooling", "cls"),
+                              finetune_probe_C=settings.get("probe_C", 1.0),
                               early_stopping_patience=settings.get("patience", 2),
                               per_device_eval_batch_size=128)
         id2label = dict(enumerate(classes))
@@ -383,12 +385,13 @@ def _train_and_score(split, settings: dict, model_name: str, use_cpu: bool) -> d
            "note": f"{len(fit):,} rows + {len(val):,} validation rows (early stopping on {cfg.selection_metric}, patience "
                    f"{cfg.early_stopping_patience}); stopped at epoch {curve['epoch'][-1] if curve['epoch'] else 0:g} "
                    f"of {settings['epochs']:g}, best epoch {curve['epoch'][best] if best is not None else '-'}; "
-                   f"{_probe_text(run.get('linear_probe'))}lr {settings['lr']:g} "
+                   f"head on {run['pooling']} pooling; {_probe_text(run.get('linear_probe'))}lr {settings['lr']:g} "
                    f"(head x{cfg.finetune_head_lr_multiplier:g}), label smoothing "
                    f"{cfg.label_smoothing:g}, max_length {settings['max_length']}, "
                    f"{'CPU' if use_cpu else 'GPU'}, {trainer.state.global_step} steps, "
                    f"{run['train_seconds']:.0f} s training; per-epoch curve in bench.json"}
     out["epochs_curve"] = curve
+    out["pooling"] = run["pooling"]
     return out
 
 

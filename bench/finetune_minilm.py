@@ -16,6 +16,7 @@ Prints the steps, the training time and the per-epoch curve; writes the curve as
     .venv/bin/python bench/finetune_minilm.py --epochs 1 --max-train-rows 500   # quick check
     .venv/bin/python bench/finetune_minilm.py --set head_lr_multiplier=1 --set label_smoothing=0
     .venv/bin/python bench/finetune_minilm.py --set linear_probe=0                # a random head (no LP-FT)
+    .venv/bin/python bench/finetune_minilm.py --set pooling=mean                  # the token mean, not [CLS]
 
 Each run writes its JSON (--out). `--section-from A.json B.json ...` trains nothing: it turns
 finished runs into the bench section `finetune_recipe` (one row per run, beside the reference,
@@ -39,9 +40,16 @@ sys.path.insert(0, str(HERE))
 import tables  # noqa: E402
 
 
+def _pooling_text(doc: dict) -> str:
+    """What the run's head read; runs recorded before Step 6 could read the mean used the [CLS] pooler."""
+    return {"cls": "[CLS] pooler", "mean": "token mean"}[doc.get("pooling") or "cls"]
+
+
 def recipe_row(doc: dict) -> dict:
     s, curve = doc["settings"], doc["curve"]
-    recipe = (f"{'LP-FT' if s.get('linear_probe') else 'random head'}, lr {s['lr']:g} (head x{s['head_lr_multiplier']:g}), "
+    recipe = (f"{'LP-FT (probe C %g)' % s.get('probe_C', 1.0) if s.get('linear_probe') else 'random head'}, "
+              f"{_pooling_text(doc)}, "
+              f"lr {s['lr']:g} (head x{s['head_lr_multiplier']:g}), "
               f"batch {s['batch_size']}, max_length {s['max_length']}, at most {s['epochs']:g} epochs (patience "
               f"{s['patience']})")
     acc = curve["eval_accuracy"]
@@ -59,7 +67,8 @@ def recipe_section(docs: list[dict]) -> dict:
     ref = docs[0]["reference"]
     rows.append({"dataset": docs[0]["dataset"], "model": "Reference: TF-IDF word+char → LinearSVC", "recipe": "–",
                  "accuracy": ref["accuracy"], "macro_f1": ref["macro_f1"], "top3_accuracy": ref["top3_accuracy"]})
-    figures = {f"val accuracy by epoch, at most {d['settings']['epochs']:g} epochs":
+    figures = {f"val accuracy by epoch, {_pooling_text(d)}, head x{d['settings']['head_lr_multiplier']:g}, at most "
+               f"{d['settings']['epochs']:g} epochs":
                ", ".join(f"{a:.3f}" for a in d["curve"]["eval_accuracy"]) for d in docs}
     cols = ["dataset", "model", "recipe", "epochs_run", "best_epoch", "steps", "val_accuracy", "accuracy", "macro_f1",
             "top3_accuracy", "wall_s", "measured_at"]
@@ -70,7 +79,7 @@ def recipe_section(docs: list[dict]) -> dict:
               "which picks the best epoch (restored) and stops early; the test split (20 %) is scored once. "
               "val_accuracy is the selection figure the recipe was chosen on; accuracy, macro_f1 and top3_accuracy are "
               "on test. wall_s: the whole run (tokenising, the LP-FT probe, training, scoring, the reference) on "
-              f"{docs[0].get('threads', 2)} CPU threads."),
+              f"{docs[0].get('threads', 2)} CPU thread{'' if docs[0].get('threads', 2) == 1 else 's'}."),
         figures=figures)
 
 
@@ -90,7 +99,7 @@ def main(argv=None) -> int:
     p.add_argument("--max-train-rows", type=int, default=0, help="cap train rows (0 = all); for quick checks")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe setting of adapters.MINILM (lr, head_lr_multiplier, label_smoothing, "
-                        "class_balance, linear_probe, batch_size, max_length, patience, warmup)")
+                        "class_balance, linear_probe, probe_C, pooling, batch_size, max_length, patience, warmup)")
     p.add_argument("--threads", type=int, default=max(1, os.cpu_count() or 1))
     p.add_argument("--out", default=str(HERE / "out" / "finetune_minilm.json"))
     p.add_argument("--section-from", nargs="+", metavar="JSON", help="finished runs' JSONs: write the bench section only")
@@ -114,8 +123,8 @@ def main(argv=None) -> int:
         key, _, value = kv.partition("=")
         if key not in settings and key not in ("label_smoothing", "class_balance"):
             p.error(f"unknown setting {key!r}")
-        settings[key] = value if key == "class_balance" else (value in ("1", "true") if key == "linear_probe"
-                                                              else float(value))
+        settings[key] = value if key in ("class_balance", "pooling") else (
+            value in ("1", "true") if key == "linear_probe" else float(value))
     for key in ("batch_size", "max_length", "patience"):
         settings[key] = int(settings[key])
     split = reference.make_split(loaders.DATASETS[args.dataset].load())
@@ -147,7 +156,7 @@ def main(argv=None) -> int:
     print(f"Reference (TF-IDF word+char -> LinearSVC): test accuracy {ref['accuracy']:.4f}")
     print(f"{out['note']}; wall time {seconds:.0f} s; curve {out['curve']}")
     doc = {"dataset": args.dataset, "n_train": len(split.train), "n_test": len(split.test), "settings": settings,
-           "metrics": m, "selection": out["cv"], "reference": ref, "note": out["note"], "curve": curve,
+           "pooling": out["pooling"], "metrics": m, "selection": out["cv"], "reference": ref, "note": out["note"], "curve": curve,
            "curve_png": out["curve"], "seconds": round(seconds, 1), "threads": args.threads,
            "measured_at": tables.now_utc(), "load_avg_1m": [round(load0, 1), round(os.getloadavg()[0], 1)]}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -59,6 +59,8 @@
 
 # %% src="embeddings.py" tags=["quickstart"]
 
+# %% src="mean_pooling.py" tags=["quickstart"]
+
 # %% src="finetune.py" tags=["quickstart"]
 
 # %% src="tuning.py" tags=["quickstart"]

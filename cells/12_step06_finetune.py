@@ -76,9 +76,12 @@ FINETUNE = finetune.run(cfg, paths)
 
 # %% [markdown]
 # ### The saved model answers with category names
-# `transformers.pipeline` loads `models/bert_final/` directly; `id2label` is stored in its config.
+# `transformers.pipeline` loads `models/bert_final/` directly; `id2label` is stored in its config. A model
+# trained with `cfg.finetune_pooling = "mean"` has its own model type, which `mean_pooling.register()` makes known.
 
 # %%
+import mean_pooling
 from transformers import pipeline
+mean_pooling.register()
 bert_pipe = pipeline("text-classification", model=str(paths.bert_final), top_k=3)
 bert_pipe("Stainless steel chef knife, 8 inch")

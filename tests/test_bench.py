@@ -159,7 +159,8 @@ def test_finetune_runs_become_one_section_the_readme_renders(tmp_path):
     first, second, ref = sec["rows"]
     assert (first["best_epoch"], first["epochs_run"], first["val_accuracy"], first["accuracy"]) == (2.0, 3.0, 0.6, 0.61)
     assert second["best_epoch"] == 2.0 and ref["model"].startswith("Reference") and ref["accuracy"] == 0.64
-    assert sec["figures"]["val accuracy by epoch, at most 3 epochs"] == "0.400, 0.600, 0.500"
+    assert sec["figures"]["val accuracy by epoch, [CLS] pooler, head x20, at most 3 epochs"] == "0.400, 0.600, 0.500"
+    assert first["recipe"].startswith("LP-FT (probe C 1), [CLS] pooler, lr 0.0001 (head x20)")
     readme = tmp_path / "README.md"
     readme.write_text("# x\n<!-- bench:start -->\n<!-- bench:end -->\n", encoding="utf-8")
     subprocess.run([PY, "bench/render_readme.py", "--json", str(out), "--readme", str(readme), "--section",

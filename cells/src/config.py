@@ -213,6 +213,9 @@ class Config:
     finetune_probe_share: float = 0.1
     finetune_probe_min_rows: int = 500
     finetune_probe_C: float = 1.0
+    # what the new head reads: "cls" = the architecture's own head (BERT's [CLS] pooler); "mean" = the
+    # masked token mean, as sentence-transformers checkpoints pool (mean_pooling; BERT architectures)
+    finetune_pooling: str = "cls"
     eval_steps: int = 0  # 0 = evaluate once per epoch
     precheck_steps: int = 5  # real training steps timed before Step 6 is sized to the time budget
 
@@ -257,6 +260,8 @@ class Config:
             raise ValueError("rare_class_strategy must be 'drop' or 'other'")
         if self.finetune_class_balance not in ("none", "sqrt"):
             raise ValueError("finetune_class_balance must be 'none' or 'sqrt'")
+        if self.finetune_pooling not in ("cls", "mean"):
+            raise ValueError("finetune_pooling must be 'cls' or 'mean'")
         if not 0 < self.test_size < 1 or not 0 < self.val_size < 1:
             raise ValueError("test_size and val_size must be fractions between 0 and 1")
         if self.min_rows_per_class < 2:

@@ -254,20 +254,25 @@ def _keep_unless_expected_new_head(record) -> bool:
     return "LOAD REPORT" not in msg or not only_new_head_missing(msg)
 
 
-def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[str, int]):
+def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[str, int], pooling: str = "cls"):
+    """The checkpoint with a new classification head reading `pooling` (mean_pooling.choose): "cls" is
+    the architecture's own head, "mean" mean_pooling's BERT classifier on the masked token mean."""
     import logging
 
     from transformers import AutoModelForSequenceClassification
 
+    import mean_pooling
     from fallback import ModelLoadError
 
     log = logging.getLogger("transformers.modeling_utils")
     log.addFilter(_keep_unless_expected_new_head)
+    # id2label/label2id in the config make pipeline("text-classification") return category names.
+    labels = dict(num_labels=len(id2label), id2label={int(k): v for k, v in id2label.items()},
+                  label2id=dict(label2id))
     try:
-        # id2label/label2id in the config make pipeline("text-classification") return category names.
-        return AutoModelForSequenceClassification.from_pretrained(
-            name_or_path, num_labels=len(id2label), id2label={int(k): v for k, v in id2label.items()},
-            label2id=dict(label2id))
+        if pooling == "mean":
+            return mean_pooling.from_checkpoint(name_or_path, **labels)
+        return AutoModelForSequenceClassification.from_pretrained(name_or_path, **labels)
     except Exception as exc:
         if "out of memory" in str(exc).lower():
             raise
@@ -412,9 +417,13 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
                   report_to: str = "tensorboard", save: bool = True, model_init: bool = False,
                   text_pair: Optional[bool] = None, probe_rows: Optional[int] = None, **arg_overrides):
     """Tokenise, load the model and wire a Trainer with the recipe. Returns (trainer, tokenizer, name_or_path).
-    With cfg.finetune_linear_probe a full run (no max_steps) starts its head from linear_probe_head
-    on `probe_rows` rows (None: cfg.finetune_probe_rows; 0: none); trainer.linear_probe says what it did."""
+    The head reads the pooling mean_pooling.choose gives for cfg.finetune_pooling (trainer.pooling).
+    With cfg.finetune_linear_probe a full run (no max_steps) starts its head
+    from linear_probe_head on `probe_rows` rows (None: cfg.finetune_probe_rows; 0: none);
+    trainer.linear_probe says what it did."""
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback
+
+    import mean_pooling
 
     name = resolve_model(settings["model_name"], paths, _texts_for_vocab(train_df))
     tokenizer = load_tokenizer(name)
@@ -437,11 +446,13 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
                   data_collator=collator, compute_metrics=compute_metrics if eval_ds is not None else None,
                   callbacks=cbs)
     trainer_cls = recipe_trainer_class()
+    pooling = mean_pooling.choose(cfg.finetune_pooling, name)
     if model_init:
         # hyperparameter_search needs a fresh model per trial; v5 rejects model= together with model_init=.
-        trainer = trainer_cls(model_init=lambda *_: load_classifier(name, id2label, label2id), **common)
+        trainer = trainer_cls(model_init=lambda *_: load_classifier(name, id2label, label2id, pooling), **common)
     else:
-        trainer = trainer_cls(model=load_classifier(name, id2label, label2id), **common)
+        trainer = trainer_cls(model=load_classifier(name, id2label, label2id, pooling), **common)
+    trainer.pooling = pooling
     trainer.linear_probe = None
     if cfg.finetune_linear_probe and max_steps is None and not model_init:
         trainer.linear_probe = linear_probe_head(trainer.model, train_ds, collator, cfg, probe_rows)
@@ -598,7 +609,8 @@ _VOLATILE_ARGS = frozenset({
 # Config fields the recipe reads outside TrainingArguments (the Trainer subclass, the tokenizer):
 # a change to any of them makes old checkpoints stale. A new recipe knob goes here, or through
 # TrainingArguments / the settings dict, both of which are fingerprinted whole.
-RECIPE_CONFIG_FIELDS = ("max_length", "finetune_head_lr_multiplier", "finetune_class_balance", "finetune_linear_probe")
+RECIPE_CONFIG_FIELDS = ("max_length", "finetune_head_lr_multiplier", "finetune_class_balance", "finetune_linear_probe",
+                        "finetune_pooling")
 
 
 def split_hash(*frames) -> str:
@@ -922,7 +934,7 @@ def train_model(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2labe
     train_output = trainer.train(resume_from_checkpoint=resume_from)
     return {"trainer": trainer, "tokenizer": tokenizer, "model_path": name, "train_output": train_output,
             "resumed_from": resume_from, "train_seconds": time.time() - t0, "output_dir": out_dir,
-            "linear_probe": trainer.linear_probe}
+            "linear_probe": trainer.linear_probe, "pooling": trainer.pooling}
 
 
 def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:
@@ -1000,7 +1012,7 @@ def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None)
             "fp16": bool(trainer.args.fp16), "bf16": bool(trainer.args.bf16), "use_cpu": bool(trainer.args.use_cpu),
             "max_length": int(cfg.max_length), "device": "cpu" if s["use_cpu"] else dev["device"],
             "tensorboard_logdir": os.environ.get("TENSORBOARD_LOGGING_DIR", str(paths.bert_logs)),
-            "linear_probe": out["linear_probe"],
+            "linear_probe": out["linear_probe"], "pooling": out["pooling"],
             "time_budget": {"allowed_seconds": round(st.allowance, 1), "sizing": out["sizing"],
                             "cuts": list(st.cuts)},
         }
@@ -1026,6 +1038,7 @@ def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None)
     log_summary(paths, "Step 6 — Fine-tune BERT",
                 f"{s['model_name']} fine-tuned on {out['n_train']:,} of {len(inputs['train']):,} rows x "
                 f"{info['epochs_trained']:.3g} epochs ({'title + description pairs' if info['text_pair'] else 'titles'}, "
+                f"{'head on the token mean, ' if info['pooling'] == 'mean' else ''}"
                 f"{info['device']}, {info['train_seconds']} s, step {info['global_step']}): val accuracy "
                 f"{acc if acc is None else round(acc, 4)}, macro-F1 {f1 if f1 is None else round(f1, 4)}. "
                 f"Model: {final}")

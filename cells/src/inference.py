@@ -168,10 +168,13 @@ class BertPredictor(Predictor):
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        import mean_pooling
+
         path = Path(model_dir)
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path} has no model: run Step 6 (fine-tuning) first")
         self.path = str(path)
+        mean_pooling.register()  # a model Step 6 trained on mean pooling has its own model_type
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
         self.model = AutoModelForSequenceClassification.from_pretrained(self.path)
         self.model.eval()
