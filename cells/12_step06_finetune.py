@@ -17,9 +17,12 @@
 # - The recipe for small catalogues: the new head starts as a logistic regression on the frozen
 #   model's features (LP-FT, `cfg.finetune_linear_probe`; at most `cfg.finetune_probe_rows` rows and a
 #   tenth of Step 6's time), then learns `cfg.finetune_head_lr_multiplier` (20) times faster than the
-#   pretrained body, with label smoothing 0.1, early stopping on validation macro-F1 and the best epoch
-#   kept. Set `cfg.finetune_linear_probe = False` for a plain random head (smoke mode does: its tiny BERT
-#   at learning rate 1e-3 collapses to one class from a fitted head).
+#   pretrained body, with label smoothing 0.1, early stopping on the validation `cfg.selection_metric`
+#   (accuracy) and the best epoch kept. Set `cfg.finetune_linear_probe = False` for a plain random head
+#   (smoke mode does: its tiny BERT at learning rate 1e-3 collapses to one class from a fitted head).
+#   `cfg.finetune_pooling = "mean"` puts the head on the masked token mean, the pooling of
+#   sentence-transformers checkpoints such as MiniLM, instead of BERT's [CLS] pooler; on the README's
+#   random10k bench it did not beat the pooler on validation, so "cls" is the default.
 # - Mixed precision follows the GPU: fp16 on a T4 (compute capability 7.5), bf16 from 8.0.
 # - Checkpoints go to `models/bert_checkpoints/` on Drive with a fingerprint (data, label map, training
 #   config): if the session disconnects, run this cell again and training resumes from the last complete

@@ -28,7 +28,8 @@ _CLASSES: Optional[tuple] = None
 
 def choose(setting: str, name_or_path: str) -> str:
     """The pooling Step 6 fine-tunes `name_or_path` on under cfg.finetune_pooling = `setting`: a model
-    fine-tuned on the mean before keeps it; "mean" needs a BERT-architecture checkpoint."""
+    fine-tuned on the mean before keeps it; "mean" applies to BERT-architecture checkpoints, and any
+    other (a fallback such as distilbert-base-uncased) keeps its own head, with a message saying so."""
     if setting not in POOLINGS:
         raise ValueError(f"finetune_pooling must be one of {POOLINGS}, got {setting!r}")
     from transformers import AutoConfig
@@ -41,8 +42,9 @@ def choose(setting: str, name_or_path: str) -> str:
     if model_type == MODEL_TYPE:
         return "mean"
     if setting == "mean" and model_type != "bert":
-        raise ValueError(f"finetune_pooling='mean' needs a BERT-architecture checkpoint; {name_or_path!r} is "
-                         f"{model_type!r}: set finetune_pooling='cls'")
+        print(f"finetune_pooling='mean' applies to BERT-architecture checkpoints; {name_or_path} is {model_type!r}: "
+              f"it is fine-tuned on its own head.")
+        return "cls"
     return setting
 
 
