@@ -255,11 +255,9 @@ def _keep_unless_expected_new_head(record) -> bool:
 
 
 def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[str, int], pooling: str = "cls"):
-    """The checkpoint with a new classification head reading `pooling` (mean_pooling.choose): "cls" is
-    the architecture's own head, "mean" mean_pooling's BERT classifier on the masked token mean."""
+    """The checkpoint with a new classification head on `pooling` (cfg.finetune_pooling; see
+    mean_pooling.load_classifier): "cls" is the architecture's own head, "mean" the masked token mean."""
     import logging
-
-    from transformers import AutoModelForSequenceClassification
 
     import mean_pooling
     from fallback import ModelLoadError
@@ -270,9 +268,7 @@ def load_classifier(name_or_path: str, id2label: dict[int, str], label2id: dict[
     labels = dict(num_labels=len(id2label), id2label={int(k): v for k, v in id2label.items()},
                   label2id=dict(label2id))
     try:
-        if pooling == "mean":
-            return mean_pooling.from_checkpoint(name_or_path, **labels)
-        return AutoModelForSequenceClassification.from_pretrained(name_or_path, **labels)
+        return mean_pooling.load_classifier(name_or_path, pooling, **labels)
     except Exception as exc:
         if "out of memory" in str(exc).lower():
             raise
@@ -417,13 +413,11 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
                   report_to: str = "tensorboard", save: bool = True, model_init: bool = False,
                   text_pair: Optional[bool] = None, probe_rows: Optional[int] = None, **arg_overrides):
     """Tokenise, load the model and wire a Trainer with the recipe. Returns (trainer, tokenizer, name_or_path).
-    The head reads the pooling mean_pooling.choose gives for cfg.finetune_pooling (trainer.pooling).
+    The head reads cfg.finetune_pooling where the checkpoint allows it (mean_pooling.load_classifier).
     With cfg.finetune_linear_probe a full run (no max_steps) starts its head
     from linear_probe_head on `probe_rows` rows (None: cfg.finetune_probe_rows; 0: none);
     trainer.linear_probe says what it did."""
     from transformers import DataCollatorWithPadding, EarlyStoppingCallback
-
-    import mean_pooling
 
     name = resolve_model(settings["model_name"], paths, _texts_for_vocab(train_df))
     tokenizer = load_tokenizer(name)
@@ -446,13 +440,12 @@ def build_trainer(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2la
                   data_collator=collator, compute_metrics=compute_metrics if eval_ds is not None else None,
                   callbacks=cbs)
     trainer_cls = recipe_trainer_class()
-    pooling = mean_pooling.choose(cfg.finetune_pooling, name)
     if model_init:
         # hyperparameter_search needs a fresh model per trial; v5 rejects model= together with model_init=.
-        trainer = trainer_cls(model_init=lambda *_: load_classifier(name, id2label, label2id, pooling), **common)
+        trainer = trainer_cls(model_init=lambda *_: load_classifier(name, id2label, label2id, cfg.finetune_pooling),
+                              **common)
     else:
-        trainer = trainer_cls(model=load_classifier(name, id2label, label2id, pooling), **common)
-    trainer.pooling = pooling
+        trainer = trainer_cls(model=load_classifier(name, id2label, label2id, cfg.finetune_pooling), **common)
     trainer.linear_probe = None
     if cfg.finetune_linear_probe and max_steps is None and not model_init:
         trainer.linear_probe = linear_probe_head(trainer.model, train_ds, collator, cfg, probe_rows)
@@ -922,6 +915,8 @@ def train_model(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2labe
                 probe_rows: Optional[int] = None) -> dict[str, Any]:
     """One training attempt with fixed settings; resumes from the newest complete checkpoint (whose
     head is trained already: no LP-FT probe then)."""
+    import mean_pooling
+
     out_dir = output_dir or str(checkpoint_root(paths, settings["model_name"]))
     resume_from = find_resume_checkpoint(out_dir, paths) if resume else None
     trainer, tokenizer, name = build_trainer(cfg, paths, settings, train_df, eval_df, id2label, label2id,
@@ -934,7 +929,7 @@ def train_model(cfg, paths, settings: dict[str, Any], train_df, eval_df, id2labe
     train_output = trainer.train(resume_from_checkpoint=resume_from)
     return {"trainer": trainer, "tokenizer": tokenizer, "model_path": name, "train_output": train_output,
             "resumed_from": resume_from, "train_seconds": time.time() - t0, "output_dir": out_dir,
-            "linear_probe": trainer.linear_probe, "pooling": trainer.pooling}
+            "linear_probe": trainer.linear_probe, "pooling": mean_pooling.pooling_of(trainer.model)}
 
 
 def run(cfg, paths, callbacks=None, plan: Optional[list[dict[str, Any]]] = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ pooler. Measured with bench/finetune_minilm.py on asaniczka random10k (README, "
 recipe"), the mean did not beat the pooler on the validation slice, so "cls" stays the default.
 
 A model trained on the mean is saved with model_type "bert-mean-pooled". `register()` (called by
-Step 6, src/inference.py and the API) teaches the transformers Auto classes and
+`load_classifier`, src/inference.py and the API) teaches the transformers Auto classes and
 `pipeline("text-classification")` that type; a Python without it gets transformers' "unrecognized
 model type" error rather than a [CLS] classifier silently reading weights trained on the mean.
 
@@ -21,31 +21,32 @@ from __future__ import annotations
 from typing import Optional
 
 MODEL_TYPE = "bert-mean-pooled"
-POOLINGS = ("cls", "mean")
 
 _CLASSES: Optional[tuple] = None
 
 
-def choose(setting: str, name_or_path: str) -> str:
-    """The pooling Step 6 fine-tunes `name_or_path` on under cfg.finetune_pooling = `setting`: a model
-    fine-tuned on the mean before keeps it; "mean" applies to BERT-architecture checkpoints, and any
-    other (a fallback such as distilbert-base-uncased) keeps its own head, with a message saying so."""
-    if setting not in POOLINGS:
-        raise ValueError(f"finetune_pooling must be one of {POOLINGS}, got {setting!r}")
-    from transformers import AutoConfig
+def load_classifier(name_or_path: str, pooling: str, **config_overrides):
+    """`name_or_path` with a sequence-classification head on `pooling` (cfg.finetune_pooling): "mean" puts
+    a BERT-architecture checkpoint's head on the masked token mean; any other architecture (a fallback
+    such as distilbert-base-uncased) keeps its own head, with a message saying so. A model fine-tuned
+    on the mean before loads as such whatever `pooling` says; pooling_of(model) tells what was loaded."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification
 
     register()
-    try:
-        model_type = AutoConfig.from_pretrained(name_or_path).model_type
-    except Exception:  # unreachable or no model: load_classifier says so (a ModelLoadError the fallbacks handle)
-        return setting
-    if model_type == MODEL_TYPE:
-        return "mean"
-    if setting == "mean" and model_type != "bert":
-        print(f"finetune_pooling='mean' applies to BERT-architecture checkpoints; {name_or_path} is {model_type!r}: "
-              f"it is fine-tuned on its own head.")
-        return "cls"
-    return setting
+    if pooling == "mean":
+        config = AutoConfig.from_pretrained(name_or_path)
+        if config.model_type in ("bert", MODEL_TYPE):
+            config_cls, model_cls = classes()
+            base = {k: v for k, v in config.to_dict().items() if k != "model_type"}
+            return model_cls.from_pretrained(name_or_path, config=config_cls(**{**base, **config_overrides}))
+        print(f"finetune_pooling='mean' applies to BERT-architecture checkpoints; {name_or_path} is "
+              f"{config.model_type!r}: it is fine-tuned on its own head.")
+    return AutoModelForSequenceClassification.from_pretrained(name_or_path, **config_overrides)
+
+
+def pooling_of(model) -> str:
+    """"mean" for a classifier on the token mean, "cls" for the architecture's own head."""
+    return "mean" if getattr(model.config, "model_type", None) == MODEL_TYPE else "cls"
 
 
 def classes() -> tuple:
@@ -104,17 +105,3 @@ def register() -> None:
         AutoModelForSequenceClassification.register(config_cls, model_cls)
     except ValueError:
         pass
-
-
-def from_checkpoint(name_or_path: str, **config_overrides):
-    """MeanPooledBertForSequenceClassification from a BERT checkpoint (a sentence-transformers
-    folder or Hub id, or a model saved by this class), the head new where the checkpoint has none."""
-    from transformers import AutoConfig
-
-    config_cls, model_cls = classes()
-    register()
-    base = AutoConfig.from_pretrained(name_or_path).to_dict()
-    base.pop("model_type", None)
-    base.update(config_overrides)
-    return model_cls.from_pretrained(name_or_path, config=config_cls(**base))
-
